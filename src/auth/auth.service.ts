@@ -1,0 +1,61 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { AppConfig } from '../config/app-config';
+import { problem, ProblemException } from '../errors/problem';
+import { UserDto } from '../users/dto/user.dto';
+import { User } from '../users/user.entity';
+import { UserRepository } from '../users/user.repository';
+import type { AuthResponseDto } from './dto/auth-response.dto';
+import type { LoginDto } from './dto/login.dto';
+import type { RegisterDto } from './dto/register.dto';
+import { LoginAttempts } from './login-attempts';
+import { PasswordHasher } from './password-hasher';
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly users: UserRepository,
+    private readonly hasher: PasswordHasher,
+    private readonly jwt: JwtService,
+    private readonly attempts: LoginAttempts,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  async register(dto: RegisterDto): Promise<AuthResponseDto> {
+    const user = new User(dto.email, await this.hasher.hash(dto.password), dto.name ?? null);
+    try {
+      // the unique index decides, so two registrations racing for one e-mail give one 201 and one 409
+      await this.em.persistAndFlush(user);
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        throw new ProblemException(problem(409, 'An account with this e-mail already exists'));
+      }
+      throw error;
+    }
+    return this.issue(user);
+  }
+
+  async login(dto: LoginDto, clientAddress: string): Promise<AuthResponseDto> {
+    const key = `${clientAddress}|${dto.email}`;
+    const retryAfter = this.attempts.retryAfterSeconds(key);
+    if (retryAfter > 0) {
+      throw new ProblemException(problem(429, 'Too many failed logins; retry later'), { 'Retry-After': String(retryAfter) });
+    }
+    const user = await this.users.findOne({ email: dto.email });
+    // an unknown e-mail is verified against a dummy hash: same time, same answer
+    const valid = await this.hasher.verify(user?.passwordHash, dto.password);
+    if (!user || !valid) {
+      this.attempts.recordFailure(key);
+      throw new ProblemException(problem(401, 'Wrong e-mail or password'));
+    }
+    return this.issue(user);
+  }
+
+  private async issue(user: User): Promise<AuthResponseDto> {
+    const accessToken = await this.jwt.signAsync({ sub: user.id });
+    return { user: UserDto.from(user), accessToken, tokenType: 'Bearer', expiresIn: this.config.jwt.expiresInSeconds };
+  }
+}

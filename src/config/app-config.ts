@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { envSchema } from './env.schema';
+
+/** Thrown for a configuration that must stop the process; its message is the one line printed. */
+export class ConfigurationError extends Error {}
+
+/** The validated, typed configuration. Provided by class, so `constructor(private config: AppConfig)` works. */
+export class AppConfig {
+  nodeEnv!: 'development' | 'production' | 'test';
+  host!: string;
+  port!: number;
+  logLevel!: string;
+  database!: {
+    /** undefined: start the embedded PostgreSQL and use it. */
+    url?: string;
+    /** For migrations; defaults to url. Use Neon's direct (non-pooled) URL here. */
+    directUrl?: string;
+    sslMode?: string;
+    sslRootCert?: string;
+    poolMin: number;
+    poolMax: number;
+    connectTimeoutMs: number;
+    acquireTimeoutMs: number;
+    statementTimeoutMs: number;
+    idleTimeoutMs: number;
+    startupTimeoutMs: number;
+    migrateOnStart: boolean;
+  };
+  embedded!: { dir: string; port: number };
+  jwt!: { secret: string; expiresInSeconds: number; issuer: string; audience: string };
+  login!: { maxFailures: number; windowSeconds: number };
+  trustProxy!: boolean | number | string;
+  shutdownTimeoutMs!: number;
+
+  get isProduction(): boolean {
+    return this.nodeEnv === 'production';
+  }
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true') return true;
+  if (value === 'false' || value === '') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // an address list or an Express preset such as "loopback"
+}
+
+/** Validates the environment; throws ConfigurationError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const { error, value: v } = envSchema.validate(env, { abortEarly: true, convert: true });
+  if (error) {
+    throw new ConfigurationError(`Invalid configuration: ${error.details[0].message}`);
+  }
+  const production = v.NODE_ENV === 'production';
+  const config = new AppConfig();
+  Object.assign(config, {
+    nodeEnv: v.NODE_ENV,
+    host: v.HOST,
+    port: v.PORT,
+    logLevel: v.LOG_LEVEL,
+    database: {
+      url: v.DATABASE_URL,
+      directUrl: v.DATABASE_DIRECT_URL,
+      sslMode: v.DATABASE_SSLMODE,
+      sslRootCert: v.DATABASE_SSL_ROOT_CERT,
+      poolMin: v.DATABASE_POOL_MIN,
+      poolMax: v.DATABASE_POOL_MAX,
+      connectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
+      acquireTimeoutMs: v.DATABASE_ACQUIRE_TIMEOUT_MS,
+      statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleTimeoutMs: v.DATABASE_IDLE_TIMEOUT_MS,
+      startupTimeoutMs: v.DATABASE_STARTUP_TIMEOUT_MS,
+      // the embedded database always migrates, so that one command is enough
+      migrateOnStart: v.MIGRATE_ON_START ?? (!production || !v.DATABASE_URL),
+    },
+    embedded: { dir: path.resolve(v.EMBEDDED_PG_DIR), port: v.EMBEDDED_PG_PORT },
+    jwt: {
+      // outside production a missing secret is replaced by a random one: tokens then last one process
+      secret: v.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      expiresInSeconds: v.JWT_EXPIRES_IN_SECONDS,
+      issuer: v.JWT_ISSUER,
+      audience: v.JWT_AUDIENCE,
+    },
+    login: { maxFailures: v.LOGIN_MAX_FAILURES, windowSeconds: v.LOGIN_WINDOW_SECONDS },
+    trustProxy: parseTrustProxy(v.TRUST_PROXY),
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+  });
+  return config;
+}

@@ -1,0 +1,46 @@
+import { MikroORM } from '@mikro-orm/core';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { DynamicModule, Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
+import { migrateDatabase } from './migrate';
+import { ormOptions } from './orm-options';
+import { waitForDatabase } from './wait-for-database';
+
+/** Waits for the database at start-up (MikroORM.init does not connect: ensureDatabase is off) and migrates. */
+@Injectable()
+class DatabaseStartup implements OnModuleInit {
+  private readonly logger = new Logger('Database');
+
+  constructor(
+    private readonly orm: MikroORM,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const log = (message: string) => this.logger.warn(message);
+    await waitForDatabase(this.orm, this.config.database.startupTimeoutMs, log);
+    if (this.config.database.migrateOnStart) {
+      const applied = await migrateDatabase(this.config, log);
+      if (applied.length > 0) this.logger.log(`Applied migrations: ${applied.join(', ')}`);
+    }
+  }
+}
+
+@Module({})
+export class DatabaseModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const url = config.database.url;
+    if (!url) throw new Error('DatabaseModule needs config.database.url (start the embedded database first)');
+    return {
+      module: DatabaseModule,
+      imports: [
+        MikroOrmModule.forRoot({
+          ...ormOptions(config, url),
+          // every request runs in its own EntityManager fork (the owner filter's parameter lives there)
+          registerRequestContext: true,
+        }),
+      ],
+      providers: [DatabaseStartup],
+    };
+  }
+}

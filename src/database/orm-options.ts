@@ -1,0 +1,59 @@
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import path from 'node:path';
+import type { AppConfig } from '../config/app-config';
+import { Task } from '../tasks/task.entity';
+import { User } from '../users/user.entity';
+import { pgConnectionOptions } from './connection-options';
+import { ownerFilter } from './owner-filter';
+
+/** Migrations live in <repo>/migrations (ts) and compile to dist/migrations (js). */
+const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
+
+/**
+ * The MikroORM options for one database URL. Shared by the app, the CLI (mikro-orm.config.ts) and the tests.
+ * Nothing here relies on session state or startup parameters, so a PgBouncer/Neon pooled URL works:
+ * timeouts are client-side (pg's query_timeout, knex's acquire timeout), never `options=-c ...`.
+ */
+export function ormOptions(config: AppConfig, url: string): Options {
+  const db = config.database;
+  const { host, port, user, password, database, ...connection } = pgConnectionOptions(url, db);
+  return defineConfig({
+    entities: [User, Task],
+    host,
+    port,
+    user,
+    password,
+    dbName: database,
+    filters: { [ownerFilter.name]: ownerFilter },
+    // the schema belongs to the migrations; the ORM never creates databases or tables by itself
+    ensureDatabase: false,
+    // no request may fall back to a shared EntityManager: every request gets its own context
+    allowGlobalContext: false,
+    forceUtcTimezone: true,
+    discovery: { warnWhenNoEntities: false },
+    pool: { min: db.poolMin, max: db.poolMax, idleTimeoutMillis: db.idleTimeoutMs },
+    driverOptions: {
+      acquireConnectionTimeout: db.acquireTimeoutMs,
+      connection: {
+        ...connection,
+        connectionTimeoutMillis: db.connectTimeoutMs,
+        query_timeout: db.statementTimeoutMs,
+        keepAlive: true,
+      },
+    },
+    extensions: [Migrator],
+    migrations: {
+      path: migrationsDir,
+      pathTs: migrationsDir,
+      glob: '!(*.d).{js,ts}',
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      allOrNothing: true,
+      // diff against the migrated database itself, never against a snapshot file that can drift
+      snapshot: false,
+      emit: 'ts',
+    },
+    debug: false,
+  });
+}

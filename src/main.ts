@@ -1,0 +1,91 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import type { Server } from 'node:http';
+import { AppModule } from './app.module';
+import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
+import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded-postgres';
+import { DatabaseUnavailableError } from './database/wait-for-database';
+import { configureApp } from './http/configure-app';
+
+/** Errors whose message is the whole story: printed as one line, no stack. */
+const EXPECTED_STARTUP_ERRORS = [ConfigurationError, DatabaseUnavailableError, EmbeddedPostgresError];
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfig();
+  let embedded: EmbeddedPostgres | undefined;
+  if (!config.database.url) {
+    embedded = await EmbeddedPostgres.start({ dataDir: config.embedded.dir, port: config.embedded.port, log: (m) => console.log(m) });
+    config.database.url = embedded.url;
+  }
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+    app.useLogger(app.get(Logger));
+    configureApp(app, config);
+    closeConnectionsWhenDraining(app);
+    await app.listen(config.port, config.host);
+  } catch (error) {
+    await embedded?.stop().catch(() => undefined);
+    throw error;
+  }
+  const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+  if (embedded) console.log(`Embedded PostgreSQL data: ${embedded.dataDir}`);
+  console.log(`Task service listening on ${base} (API docs: ${base}/docs)`);
+  handleShutdown(app, config, embedded);
+}
+
+let shuttingDown = false;
+
+/** Once shutdown starts, every response tells its client to close the connection. */
+function closeConnectionsWhenDraining(app: NestExpressApplication): void {
+  app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
+    if (shuttingDown) res.setHeader('Connection', 'close');
+    next();
+  });
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their responses say Connection: close),
+ * close idle keep-alive connections, close the ORM and the embedded database, exit 0.
+ */
+function handleShutdown(app: NestExpressApplication, config: AppConfig, embedded: EmbeddedPostgres | undefined): void {
+  const server = app.getHttpServer() as Server;
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.log(`${signal} received: finishing in-flight requests`);
+    const force = setTimeout(() => {
+      console.error(`Shutdown took longer than ${config.shutdownTimeoutMs} ms; closing the remaining connections`);
+      server.closeAllConnections();
+    }, config.shutdownTimeoutMs).unref();
+    const idle = setInterval(() => server.closeIdleConnections(), 100).unref();
+    let code = 0;
+    try {
+      await app.close();
+    } catch (error) {
+      console.error('Error while closing the application:', error);
+      code = 1;
+    }
+    clearInterval(idle);
+    clearTimeout(force);
+    await embedded?.stop().catch((error: unknown) => {
+      console.error('Error while stopping the embedded PostgreSQL:', error);
+      code = 1;
+    });
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+// a client's or the database's behaviour must never take the process down: log and carry on
+process.on('unhandledRejection', (reason) => console.error('Unhandled rejection:', reason));
+process.on('uncaughtException', (error) => console.error('Uncaught exception:', error));
+
+bootstrap().catch((error: unknown) => {
+  const expected = EXPECTED_STARTUP_ERRORS.some((type) => error instanceof type);
+  console.error(expected ? (error as Error).message : error);
+  process.exit(1);
+});

@@ -1,0 +1,25 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH } from '../task.entity';
+import { TrimTitle } from './create-task.dto';
+
+/** One or more of the fields; only description may be null. */
+export class UpdateTaskDto {
+  @ApiPropertyOptional({ example: 'Buy oat milk', minLength: 1, maxLength: TITLE_MAX_LENGTH })
+  @TrimTitle()
+  @ValidateIf((dto: UpdateTaskDto) => dto.title !== undefined)
+  @IsString()
+  @Length(1, TITLE_MAX_LENGTH)
+  title?: string;
+
+  @ApiPropertyOptional({ example: null, maxLength: DESCRIPTION_MAX_LENGTH, nullable: true, type: String })
+  @ValidateIf((dto: UpdateTaskDto) => dto.description !== undefined && dto.description !== null)
+  @IsString()
+  @MaxLength(DESCRIPTION_MAX_LENGTH)
+  description?: string | null;
+
+  @ApiPropertyOptional({ example: true })
+  @ValidateIf((dto: UpdateTaskDto) => dto.completed !== undefined)
+  @IsBoolean()
+  completed?: boolean;
+}

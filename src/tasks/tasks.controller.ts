@@ -1,0 +1,83 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiNotFoundResponse,
+  ApiOkResponse, ApiOperation, ApiParam, ApiPreconditionFailedResponse, ApiTags, ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ProblemDto } from '../errors/problem.dto';
+import { UuidParamPipe } from '../http/uuid-param.pipe';
+import { CreateTaskDto } from './dto/create-task.dto';
+import { ListTasksQuery } from './dto/list-tasks.query';
+import { TaskDto, TaskPageDto } from './dto/task.dto';
+import { UpdateTaskDto } from './dto/update-task.dto';
+import { acceptedVersions, etagOf } from './etag';
+import type { Task } from './task.entity';
+import { TasksService } from './tasks.service';
+
+const ETAG_HEADER = { ETag: { description: 'The task version, quoted; send it back in If-Match', schema: { type: 'string' } } };
+
+@ApiTags('tasks')
+@ApiBearerAuth('bearer')
+@ApiUnauthorizedResponse({ type: ProblemDto, description: 'Missing or invalid bearer token' })
+@ApiBadRequestResponse({ type: ProblemDto, description: 'Invalid id, body or query (problem+json with `errors`)' })
+@Controller('tasks')
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a task owned by the caller' })
+  @ApiCreatedResponse({ type: TaskDto, headers: { ...ETAG_HEADER, Location: { description: '/tasks/{id}', schema: { type: 'string' } } } })
+  async create(@Body() dto: CreateTaskDto, @Res({ passthrough: true }) res: Response): Promise<TaskDto> {
+    const task = await this.tasks.create(dto);
+    res.location(`/tasks/${task.id}`);
+    return this.withEtag(task, res);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The caller's tasks, newest first (createdAt desc, then id desc), in keyset pages" })
+  @ApiOkResponse({ type: TaskPageDto })
+  async list(@Query() query: ListTasksQuery): Promise<TaskPageDto> {
+    const page = await this.tasks.list(query);
+    return { items: page.items.map(TaskDto.from), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One task' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiOkResponse({ type: TaskDto, headers: ETAG_HEADER })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such task, or another user’s' })
+  async get(@Param('id', UuidParamPipe) id: string, @Res({ passthrough: true }) res: Response): Promise<TaskDto> {
+    return this.withEtag(await this.tasks.get(id), res);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change one or more fields; with If-Match, only if the task is still at that version' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiHeader({ name: 'If-Match', required: false, description: 'An ETag from a previous response; 412 when the task has changed since' })
+  @ApiOkResponse({ type: TaskDto, headers: ETAG_HEADER })
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such task, or another user’s' })
+  @ApiPreconditionFailedResponse({ type: ProblemDto, description: 'If-Match does not match the current ETag' })
+  async update(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() dto: UpdateTaskDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<TaskDto> {
+    return this.withEtag(await this.tasks.update(id, dto, acceptedVersions(ifMatch)), res);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a task' })
+  @ApiParam({ name: 'id', format: 'uuid' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ProblemDto, description: 'No such task, or another user’s' })
+  async delete(@Param('id', UuidParamPipe) id: string): Promise<void> {
+    await this.tasks.delete(id);
+  }
+
+  private withEtag(task: Task, res: Response): TaskDto {
+    res.setHeader('ETag', etagOf(task.version));
+    return TaskDto.from(task);
+  }
+}

@@ -1,0 +1,59 @@
+import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
+import { Injectable } from '@nestjs/common';
+import { problem, ProblemException, validationProblem } from '../errors/problem';
+import { DEFAULT_PAGE_SIZE, type ListTasksQuery } from './dto/list-tasks.query';
+import type { CreateTaskDto } from './dto/create-task.dto';
+import type { UpdateTaskDto } from './dto/update-task.dto';
+import { decodeCursor, encodeCursor } from './task-cursor';
+import type { Task } from './task.entity';
+import { TaskRepository } from './task.repository';
+
+/** Another user's task and a missing one give the same answer: existence is not revealed. */
+const notFound = () => new ProblemException(problem(404, 'No such task'));
+
+@Injectable()
+export class TasksService {
+  constructor(private readonly tasks: TaskRepository) {}
+
+  async create(dto: CreateTaskDto): Promise<Task> {
+    try {
+      return await this.tasks.createOwned({ title: dto.title, description: dto.description, completed: dto.completed });
+    } catch (error) {
+      // the account was deleted after its token was checked: the token is no longer valid
+      if (error instanceof ForeignKeyConstraintViolationException) throw new ProblemException(problem(401, 'A valid bearer token is required'));
+      throw error;
+    }
+  }
+
+  async list(query: ListTasksQuery): Promise<{ items: Task[]; nextCursor: string | null }> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) throw validationProblem([{ field: 'cursor', message: 'is not a cursor from this service' }]);
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.tasks.page(query.completed, after, limit + 1);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit ? encodeCursor(last) : null };
+  }
+
+  async get(id: string): Promise<Task> {
+    const task = await this.tasks.findOne({ id });
+    if (!task) throw notFound();
+    return task;
+  }
+
+  /** Without If-Match: last write wins. With it: 412 unless the task is at one of the given versions. */
+  async update(id: string, dto: UpdateTaskDto, versions: '*' | number[] | undefined): Promise<Task> {
+    if (dto.title === undefined && dto.description === undefined && dto.completed === undefined) {
+      throw validationProblem([{ field: 'body', message: 'must contain at least one of: title, description, completed' }]);
+    }
+    const updated = await this.tasks.updateOwned(id, dto, versions === '*' ? undefined : versions);
+    if (updated) return updated;
+    // nothing matched: missing (or another user's) is 404 before If-Match is looked at
+    if (versions === undefined || versions === '*' || !(await this.tasks.findOne({ id }))) throw notFound();
+    throw new ProblemException(problem(412, 'The task has changed since the ETag in If-Match; fetch it again'));
+  }
+
+  async delete(id: string): Promise<void> {
+    if (!(await this.tasks.deleteOwned(id))) throw notFound();
+  }
+}

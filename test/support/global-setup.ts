@@ -1,0 +1,38 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { ADMIN_URL_ENV, RUN_PREFIX_ENV } from './test-env';
+
+declare global {
+  var __EMBEDDED_TEST_PG__: { pg: EmbeddedPostgres; tmpDir: string } | undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Uses TEST_DATABASE_URL when set (any server where the tests may create databases), else starts one
+ * embedded PostgreSQL for the whole run in a fresh temporary folder. Each test file then gets its own
+ * database, created by the migrations (test/support/test-database.ts).
+ */
+export default async function globalSetup(): Promise<void> {
+  process.env[RUN_PREFIX_ENV] = `ts_test_${process.pid}`;
+  if (process.env.TEST_DATABASE_URL) {
+    process.env[ADMIN_URL_ENV] = process.env.TEST_DATABASE_URL;
+    return;
+  }
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'task-service-test-'));
+  const pg = await EmbeddedPostgres.start({ dataDir: path.join(tmpDir, 'pg'), port: await freePort(), log: () => undefined });
+  globalThis.__EMBEDDED_TEST_PG__ = { pg, tmpDir };
+  process.env[ADMIN_URL_ENV] = pg.url;
+}

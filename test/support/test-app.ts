@@ -1,0 +1,69 @@
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Server } from 'node:http';
+import { Pool } from 'pg';
+import request from 'supertest';
+import { AppModule } from '../../src/app.module';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { configureApp } from '../../src/http/configure-app';
+import { createMigratedDatabase, dropDatabase } from './test-database';
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  http: Server;
+  config: AppConfig;
+  /** Direct SQL on this file's database, to assert what was stored. */
+  db: Pool;
+  close(): Promise<void>;
+}
+
+/** The real AppModule and production pipeline on a database of this test file's own. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const url = await createMigratedDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: url,
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'silent',
+    MIGRATE_ON_START: 'false',
+    ...env,
+  });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  configureApp(app, config);
+  await app.init();
+  const db = new Pool({ connectionString: url, max: 2 });
+  return {
+    app,
+    http: app.getHttpServer(),
+    config,
+    db,
+    close: async () => {
+      await app.close();
+      await db.end();
+      await dropDatabase(url);
+    },
+  };
+}
+
+let counter = 0;
+
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${process.pid}-${Date.now()}-${counter++}@example.com`;
+}
+
+export interface RegisteredUser {
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+  auth: { Authorization: string };
+}
+
+export async function registerUser(http: Server, email = uniqueEmail(), password = 'correct horse battery'): Promise<RegisteredUser> {
+  const res = await request(http).post('/auth/register').send({ email, password }).expect(201);
+  const token = res.body.accessToken as string;
+  return { id: res.body.user.id, email: res.body.user.email, password, token, auth: { Authorization: `Bearer ${token}` } };
+}

@@ -1,0 +1,4 @@
+/** Set by global-setup.ts: a database URL on a server where the tests may create and drop databases. */
+export const ADMIN_URL_ENV = 'TASK_SERVICE_TEST_ADMIN_URL';
+/** Every database this run creates starts with this prefix, so the teardown can drop them all. */
+export const RUN_PREFIX_ENV = 'TASK_SERVICE_TEST_DB_PREFIX';
