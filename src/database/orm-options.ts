@@ -6,6 +6,7 @@ import { Task } from '../tasks/task.entity';
 import { User } from '../users/user.entity';
 import { pgConnectionOptions } from './connection-options';
 import { ownerFilter } from './owner-filter';
+import { cancelTimedOutQueries } from './query-timeout';
 
 /** Migrations live in <repo>/migrations (ts) and compile to dist/migrations (js). */
 const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
@@ -32,7 +33,7 @@ export function ormOptions(config: AppConfig, url: string): Options {
     allowGlobalContext: false,
     forceUtcTimezone: true,
     discovery: { warnWhenNoEntities: false },
-    pool: { min: db.poolMin, max: db.poolMax, idleTimeoutMillis: db.idleTimeoutMs },
+    pool: { min: db.poolMin, max: db.poolMax, idleTimeoutMillis: db.idleTimeoutMs, afterCreate: cancelTimedOutQueries } as Options['pool'],
     driverOptions: {
       acquireConnectionTimeout: db.acquireTimeoutMs,
       connection: {
