@@ -23,6 +23,9 @@ async function bootstrap(): Promise<void> {
   try {
     app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
     app.useLogger(app.get(Logger));
+    // from here on, log as it happens: what start-up says (waiting for the database, migrations) must be seen
+    // while it waits, and must not be lost when start-up fails (Nest would hold it until listen() succeeds)
+    app.flushLogs();
     configureApp(app, config);
     closeConnectionsWhenDraining(app);
     await app.listen(config.port, config.host);

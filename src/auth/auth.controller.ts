@@ -28,7 +28,11 @@ export class AuthController {
   @ApiOperation({ summary: 'Exchange e-mail and password for an access token' })
   @ApiOkResponse({ type: AuthResponseDto })
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'Wrong e-mail or password (one answer for both)' })
-  @ApiTooManyRequestsResponse({ type: ProblemDto, description: 'Too many failed logins for this address and e-mail; see Retry-After' })
+  @ApiTooManyRequestsResponse({
+    type: ProblemDto,
+    description: 'Too many failed logins for this address and e-mail; see Retry-After',
+    headers: { 'Retry-After': { description: 'Seconds until a login may be tried again', schema: { type: 'integer' } } },
+  })
   login(@Body() dto: LoginDto, @Req() request: Request): Promise<AuthResponseDto> {
     // req.ip honours X-Forwarded-For only when TRUST_PROXY says so
     return this.auth.login(dto, request.ip ?? request.socket.remoteAddress ?? 'unknown');

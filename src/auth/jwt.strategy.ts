@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import { ExtractJwt, Strategy } from 'passport-jwt';
+import { Strategy } from 'passport-jwt';
 import { AppConfig } from '../config/app-config';
 import { UserRepository } from '../users/user.repository';
 import type { User } from '../users/user.entity';
 import { isUuid } from '../http/uuid';
+import { extractBearerToken } from './bearer-token';
 
 export const CLOCK_TOLERANCE_SECONDS = 5;
 
@@ -24,7 +25,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     private readonly users: UserRepository,
   ) {
     super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: extractBearerToken,
       secretOrKey: Buffer.from(config.jwt.secret, 'utf8'),
       algorithms: ['HS256'],
       issuer: config.jwt.issuer,

@@ -41,6 +41,6 @@ export const envSchema = Joi.object({
 
   LOGIN_MAX_FAILURES: Joi.number().integer().min(1).default(10),
   LOGIN_WINDOW_SECONDS: Joi.number().integer().min(1).default(900),
-  TRUST_PROXY: Joi.string().default('false'),
+  TRUST_PROXY: Joi.string().allow('').default('false'),
   SHUTDOWN_TIMEOUT_MS: ms(8000),
 }).unknown(true);

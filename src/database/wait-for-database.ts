@@ -31,13 +31,14 @@ export async function waitForDatabase(
     if (isPermanent(check.error)) {
       throw new DatabaseUnavailableError(`Cannot connect to the database: ${reason}`);
     }
-    const elapsed = Date.now() - start;
-    if (elapsed + delay > deadlineMs) {
+    const remaining = deadlineMs - (Date.now() - start);
+    if (remaining <= 0) {
       throw new DatabaseUnavailableError(
         `The database did not answer within ${Math.round(deadlineMs / 1000)} s (DATABASE_STARTUP_TIMEOUT_MS): ${reason}`,
       );
     }
     if (attempt === 0) log(`Waiting for the database (${reason}); retrying for up to ${Math.round(deadlineMs / 1000)} s`);
-    await sleep(delay);
+    // the last attempt is made at the deadline, not one backoff step before it
+    await sleep(Math.min(delay, remaining));
   }
 }

@@ -26,6 +26,10 @@ function assertShallow(_req: Request, _res: Response, buffer: Buffer): void {
 
 /** body-parser's documented error types, as problems. */
 function toProblem(error: { type?: string; status?: number }): ProblemException | undefined {
+  // a corrupt gzip/deflate/br body fails in zlib: body-parser marks it 400 but gives it no type
+  if (error.type === undefined && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
+    return new ProblemException(problem(400, 'The request body could not be read (bad Content-Encoding?)'));
+  }
   switch (error.type) {
     case 'entity.too.large':
       return new ProblemException(problem(413, `The request body exceeds the limit of ${BODY_LIMIT_BYTES / 1024} KiB`));

@@ -1,6 +1,27 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { PUBLIC_OPERATION_EXTENSION } from '../auth/public.decorator';
+import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
+
+type Responses = Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+
+/** Error responses documented with ProblemDto are served as application/problem+json: say so. */
+function documentProblemContentType(responses: Responses): void {
+  for (const [status, response] of Object.entries(responses)) {
+    const json = response.content?.['application/json'];
+    if (Number(status) >= 400 && json?.schema?.$ref?.endsWith('/ProblemDto')) response.content = { [PROBLEM_CONTENT_TYPE]: json };
+  }
+}
+
+/** Every operation that reads or writes the database may answer 503 while the database is away. */
+function documentDatabaseUnavailable(path: string, responses: Record<string, unknown>): void {
+  if (path === '/health/live' || responses['503']) return;
+  responses['503'] = {
+    description: 'The database is unavailable; retry after Retry-After seconds',
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+  };
+}
 
 /**
  * The OpenAPI document (/docs-json) and Swagger UI (/docs), in every environment. No `servers` entry:
@@ -17,10 +38,12 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  for (const pathItem of Object.values(document.paths)) {
+  for (const [path, pathItem] of Object.entries(document.paths)) {
     for (const operation of Object.values(pathItem)) {
       if (!operation || typeof operation !== 'object' || !('responses' in operation)) continue;
       const op = operation as Record<string, unknown>;
+      documentProblemContentType(op.responses as Responses);
+      documentDatabaseUnavailable(path, op.responses as Record<string, unknown>);
       if (op[PUBLIC_OPERATION_EXTENSION]) {
         delete op[PUBLIC_OPERATION_EXTENSION];
         op.security = [];

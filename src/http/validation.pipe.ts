@@ -24,6 +24,14 @@ function findNul(value: unknown, path: string, depth = 0): string | undefined {
   return undefined;
 }
 
+/** class-transformer drops these keys (its prototype-pollution guard), so the whitelist never sees them. */
+const DROPPED_KEYS = ['__proto__', 'constructor'];
+
+function findDroppedKey(value: unknown): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  return DROPPED_KEYS.find((key) => Object.prototype.hasOwnProperty.call(value, key));
+}
+
 /**
  * The global pipe: runs after the guard (authentication comes before validation). Refuses NUL characters
  * anywhere, repeated query parameters and bodies that are not JSON objects; then validates the DTO with
@@ -51,6 +59,8 @@ export class RequestValidationPipe implements PipeTransform {
     if (metadata.type === 'body' && isDto(metadata) && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw validationProblem([{ field: 'body', message: 'must be a JSON object' }]);
     }
+    const dropped = isDto(metadata) ? findDroppedKey(value) : undefined;
+    if (dropped) throw validationProblem([{ field: dropped, message: 'is not an accepted field' }]);
     return this.dto.transform(value, metadata);
   }
 }

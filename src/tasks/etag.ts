@@ -12,7 +12,8 @@ export function acceptedVersions(ifMatch: string | undefined): '*' | number[] | 
   if (ifMatch.trim() === '*') return '*';
   return ifMatch
     .split(',')
-    .map((tag) => /^"(\d{1,9})"$/.exec(tag.trim()))
+    // opaque tags compare character by character: "01" is not "1"
+    .map((tag) => /^"([1-9]\d{0,8})"$/.exec(tag.trim()))
     .filter((match): match is RegExpExecArray => match !== null)
     .map((match) => Number(match[1]));
 }

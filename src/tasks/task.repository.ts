@@ -1,4 +1,4 @@
-import { EntityRepository, type FilterQuery } from '@mikro-orm/postgresql';
+import { EntityRepository, raw, type FilterQuery } from '@mikro-orm/postgresql';
 import { OWNER_FILTER, ownerCondition } from '../database/owner-filter';
 import { User } from '../users/user.entity';
 import { Task } from './task.entity';
@@ -11,7 +11,7 @@ export interface TaskChanges {
 }
 
 /**
- * The tasks data-access layer: the only code allowed to query Task (test/structure.spec.ts checks this).
+ * The tasks data-access layer: the only code allowed to query Task (src/structure.spec.ts checks this).
  * Everything goes through the `owner` filter; the one hand-written statement takes its owner from that
  * filter's parameter through the same fail-closed ownerCondition().
  */
@@ -33,9 +33,9 @@ export class TaskRepository extends EntityRepository<Task> {
     const where: FilterQuery<Task> = {};
     if (completed !== undefined) where.completed = completed;
     if (after) {
-      // (created_at, id) < (c, i), with a range on created_at the index can seek to
-      where.createdAt = { $lte: after.createdAt };
-      where.$or = [{ createdAt: { $lt: after.createdAt } }, { id: { $lt: after.id } }];
+      // a row comparison, so PostgreSQL seeks the index to the exact (created_at, id) position, ties included;
+      // the owner filter still adds its user_id condition beside it
+      where.$and = [{ [raw((alias) => `(${alias}.created_at, ${alias}.id) < (?, ?)`, [after.createdAt, after.id])]: [] }];
     }
     return this.find(where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit });
   }

@@ -1,22 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { IsEmail, IsString, ValidateIf } from 'class-validator';
+import { CodePointLength } from '../../http/code-point-length';
 import { NormalizeEmail } from '../../users/dto/normalize-email';
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254, description: 'Trimmed and lower-cased; unique regardless of case' })
   @NormalizeEmail()
   @IsEmail({}, { message: 'must be an e-mail address' })
-  @MaxLength(254)
+  @CodePointLength(1, 254)
   email!: string;
 
   @ApiProperty({ example: 'correct horse battery staple', minLength: 8, maxLength: 128, description: 'Any 8 to 128 characters' })
   @IsString()
-  @Length(8, 128)
+  @CodePointLength(8, 128)
   password!: string;
 
   @ApiPropertyOptional({ example: 'Ada Lovelace', minLength: 1, maxLength: 100, nullable: true, type: String })
   @ValidateIf((dto: RegisterDto) => dto.name !== undefined && dto.name !== null)
   @IsString()
-  @Length(1, 100)
+  @CodePointLength(1, 100)
   name?: string | null;
 }

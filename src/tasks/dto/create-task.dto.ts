@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsString, ValidateIf } from 'class-validator';
 import { DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH } from '../task.entity';
+import { CodePointLength } from '../../http/code-point-length';
 
 /** Titles are stored trimmed; their length is checked after trimming. */
 export const TrimTitle = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));
@@ -10,13 +11,13 @@ export class CreateTaskDto {
   @ApiProperty({ example: 'Buy milk', minLength: 1, maxLength: TITLE_MAX_LENGTH, description: 'Trimmed; 1 to 200 characters after trimming' })
   @TrimTitle()
   @IsString()
-  @Length(1, TITLE_MAX_LENGTH)
+  @CodePointLength(1, TITLE_MAX_LENGTH)
   title!: string;
 
   @ApiPropertyOptional({ example: 'Two litres, semi-skimmed', maxLength: DESCRIPTION_MAX_LENGTH, nullable: true, type: String })
   @ValidateIf((dto: CreateTaskDto) => dto.description !== undefined && dto.description !== null)
   @IsString()
-  @MaxLength(DESCRIPTION_MAX_LENGTH)
+  @CodePointLength(0, DESCRIPTION_MAX_LENGTH)
   description?: string | null;
 
   @ApiPropertyOptional({ example: false, default: false })

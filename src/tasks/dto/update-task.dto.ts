@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsString, Length, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsString, ValidateIf } from 'class-validator';
 import { DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH } from '../task.entity';
+import { CodePointLength } from '../../http/code-point-length';
 import { TrimTitle } from './create-task.dto';
 
 /** One or more of the fields; only description may be null. */
@@ -9,13 +10,13 @@ export class UpdateTaskDto {
   @TrimTitle()
   @ValidateIf((dto: UpdateTaskDto) => dto.title !== undefined)
   @IsString()
-  @Length(1, TITLE_MAX_LENGTH)
+  @CodePointLength(1, TITLE_MAX_LENGTH)
   title?: string;
 
   @ApiPropertyOptional({ example: null, maxLength: DESCRIPTION_MAX_LENGTH, nullable: true, type: String })
   @ValidateIf((dto: UpdateTaskDto) => dto.description !== undefined && dto.description !== null)
   @IsString()
-  @MaxLength(DESCRIPTION_MAX_LENGTH)
+  @CodePointLength(0, DESCRIPTION_MAX_LENGTH)
   description?: string | null;
 
   @ApiPropertyOptional({ example: true })

@@ -1,0 +1,26 @@
+import type { Request } from 'express';
+import { ExtractJwt } from 'passport-jwt';
+
+const fromBearerHeader = ExtractJwt.fromAuthHeaderAsBearerToken();
+
+/** True when the token's middle segment is a JSON object, the only payload an access token can have. */
+function hasObjectPayload(token: string): boolean {
+  const payload = token.split('.')[1];
+  if (!payload) return false;
+  try {
+    const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The bearer token of the Authorization header (scheme case-insensitive), or null. A token whose payload
+ * is not a JSON object counts as none: jsonwebtoken throws a TypeError on a signed `null` payload
+ * instead of failing the verification, which would otherwise surface as a 500.
+ */
+export function extractBearerToken(request: Request): string | null {
+  const token = fromBearerHeader(request);
+  return token && hasObjectPayload(token) ? token : null;
+}

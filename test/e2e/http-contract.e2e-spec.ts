@@ -1,0 +1,383 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import { gzipSync } from 'node:zlib';
+import request, { Response } from 'supertest';
+import { createTestApp, registerUser, RegisteredUser, TestApp, uniqueEmail } from '../support/test-app';
+
+// every registration runs argon2id: slow on a busy 2-core machine
+jest.setTimeout(120_000);
+
+const LIMIT = 100 * 1024;
+const LEAKS = /\n\s+at |node_modules|\.[jt]s:\d+|\bselect\b|insert into|\bupdate "|\$argon2|duplicate key|violates|syntax error|SQLSTATE|\bpg\b|knex|mikro/i;
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A problem+json answer with the given status, its required fields, and nothing that leaks. */
+function expectProblem(res: Response | RawResponse, status: number): void {
+  const text = 'text' in res ? res.text : res.body;
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(JSON.parse(text)).toEqual(expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }));
+  expect(text).not.toMatch(LEAKS);
+}
+
+function expectInvalid(res: Response, field: string): void {
+  expectProblem(res, 400);
+  expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.any(String) })]));
+}
+
+function parseRaw(raw: string): RawResponse {
+  const [head, ...rest] = raw.split('\r\n\r\n');
+  const [statusLine, ...lines] = head.split('\r\n');
+  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
+}
+
+/** Writes bytes as they are on a TCP connection and reads until the server closes it. */
+function rawRequest(port: number, raw: string): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(raw));
+    socket.setEncoding('utf8');
+    socket.setTimeout(15_000, () => socket.destroy(new Error('no answer within 15 s')));
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('close', () => (data ? resolve(parseRaw(data)) : reject(new Error('connection closed without an answer'))));
+    socket.on('error', (error) => (data ? undefined : reject(error)));
+  });
+}
+
+/** POST with a body written in chunks (Transfer-Encoding: chunked, no Content-Length). */
+function chunkedPost(port: number, path: string, chunks: Buffer[], headers: Record<string, string> = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers as Record<string, string>, body }));
+    });
+    req.on('error', reject);
+    const write = (i: number): void => {
+      if (i === chunks.length) return void req.end();
+      if (req.destroyed) return;
+      req.write(chunks[i], () => write(i + 1));
+    };
+    write(0);
+  });
+}
+
+/** A JSON register body of exactly `size` bytes (its name padded). */
+function registerBodyOfSize(email: string, size: number): string {
+  const empty = JSON.stringify({ email, password: 'correct horse battery', name: '' });
+  return JSON.stringify({ email, password: 'correct horse battery', name: 'n'.repeat(size - Buffer.byteLength(empty)) });
+}
+
+describe('HTTP contract (General)', () => {
+  let t: TestApp;
+  let port: number;
+  let user: RegisteredUser;
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    await new Promise<void>((resolve) => t.http.listen(0, '127.0.0.1', resolve));
+    port = (t.http.address() as AddressInfo).port;
+    user = await registerUser(t.http);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function usersWithEmail(email: string): Promise<number> {
+    const { rows } = await t.db.query<{ n: number }>('select count(*)::int as n from users where email = $1', [email.toLowerCase()]);
+    return rows[0].n;
+  }
+
+  async function storedMe(): Promise<Record<string, unknown>> {
+    const { rows } = await t.db.query('select * from users where id = $1', [user.id]);
+    return rows[0];
+  }
+
+  async function taskCount(): Promise<number> {
+    const { rows } = await t.db.query<{ n: number }>('select count(*)::int as n from tasks');
+    return rows[0].n;
+  }
+
+  const stillServes = () => request(t.http).get('/health/live').expect(200);
+
+  describe('body size', () => {
+    it('answers 413 problem+json to a body one byte over 100 KiB, and writes nothing', async () => {
+      const email = uniqueEmail('big');
+      const body = registerBodyOfSize(email, LIMIT + 1);
+      expect(Buffer.byteLength(body)).toBe(LIMIT + 1);
+      expectProblem(await request(t.http).post('/auth/register').set('Content-Type', 'application/json').send(body), 413);
+      expect(await usersWithEmail(email)).toBe(0);
+    });
+
+    it('reads a body of exactly 100 KiB (then refuses its over-long name with 400, not 413)', async () => {
+      const email = uniqueEmail('limit');
+      const body = registerBodyOfSize(email, LIMIT);
+      expect(Buffer.byteLength(body)).toBe(LIMIT);
+      expectInvalid(await request(t.http).post('/auth/register').set('Content-Type', 'application/json').send(body), 'name');
+    });
+
+    it('answers 413 to a chunked body (no Content-Length) that grows past 100 KiB', async () => {
+      const chunk = Buffer.from(' '.repeat(16 * 1024));
+      const res = await chunkedPost(port, '/auth/register', [Buffer.from('{"email":"x@example.com","name":"'), ...Array(10).fill(chunk), Buffer.from('"}')]);
+      expectProblem(res, 413);
+      await stillServes();
+    });
+
+    // raw http.request: supertest re-encodes a Buffer body
+    it('answers 413 to a gzip body that inflates past 100 KiB (a compression bomb)', async () => {
+      const inflated = JSON.stringify({ email: uniqueEmail(), password: 'correct horse battery', name: ' '.repeat(1024 * 1024) });
+      const zipped = gzipSync(inflated);
+      expect(zipped.length).toBeLessThan(LIMIT);
+      expectProblem(await chunkedPost(port, '/auth/register', [zipped], { 'Content-Encoding': 'gzip' }), 413);
+      await stillServes();
+    });
+
+    it('answers 400 (not 500) to a body that claims gzip but is not', async () => {
+      expectProblem(await chunkedPost(port, '/auth/register', [Buffer.from('{"email":"x@example.com"}')], { 'Content-Encoding': 'gzip' }), 400);
+    });
+
+    it('reads a small gzip body', async () => {
+      const res = await chunkedPost(port, '/auth/login', [gzipSync(JSON.stringify({ email: uniqueEmail(), password: 'wrong password' }))], { 'Content-Encoding': 'gzip' });
+      expectProblem(res, 401);
+    });
+
+    it('answers 415 to an unsupported Content-Encoding', async () => {
+      expectProblem(await chunkedPost(port, '/auth/register', [Buffer.from('{}')], { 'Content-Encoding': 'compress' }), 415);
+    });
+  });
+
+  describe('JSON', () => {
+    it.each(['{"email":', "{'email':'a@b.io'}", '{"email":"a@b.io",}', '{"email" "a@b.io"}', 'nul', '{"a":1}}', '\u00ff\u00fe'])(
+      'answers 400 problem+json to malformed JSON %j',
+      async (body) => {
+        expectProblem(await request(t.http).post('/auth/register').set('Content-Type', 'application/json').send(body), 400);
+        expectProblem(await request(t.http).patch('/users/me').set(user.auth).set('Content-Type', 'application/json').send(body), 400);
+      },
+    );
+
+    it.each(['"a string"', '42', 'true', 'null', '[]', '[{"email":"a@b.io","password":"correct horse battery"}]'])(
+      'answers 400 to a JSON body that is not an object: %s',
+      async (body) => {
+        const before = await taskCount();
+        expectProblem(await request(t.http).post('/auth/register').set('Content-Type', 'application/json').send(body), 400);
+        expectProblem(await request(t.http).post('/auth/login').set('Content-Type', 'application/json').send(body), 400);
+        expectProblem(await request(t.http).patch('/users/me').set(user.auth).set('Content-Type', 'application/json').send(body), 400);
+        expectProblem(await request(t.http).post('/tasks').set(user.auth).set('Content-Type', 'application/json').send(body), 400);
+        expect(await taskCount()).toBe(before);
+      },
+    );
+
+    it.each([
+      ['arrays', '['.repeat(10_000) + ']'.repeat(10_000)],
+      ['objects', '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000)],
+      ['arrays, 50 000 levels (just under the size limit)', '['.repeat(50_000) + ']'.repeat(50_000)],
+    ])('answers 400 to JSON nested 10 000+ levels deep (%s), and keeps serving', async (_label, body) => {
+      expectProblem(await request(t.http).post('/auth/register').set('Content-Type', 'application/json').send(body), 400);
+      expectProblem(await request(t.http).patch('/users/me').set(user.auth).set('Content-Type', 'application/json').send(body), 400);
+      await stillServes();
+      await request(t.http).get('/users/me').set(user.auth).expect(200);
+    });
+
+    it('does not count brackets and escaped quotes inside strings as nesting', async () => {
+      const name = `\\"${'[{'.repeat(40)}`;
+      const res = await request(t.http).patch('/users/me').set(user.auth).send({ name }).expect(200);
+      expect(res.body.name).toBe(name);
+    });
+
+    it('answers 415 to JSON in a charset other than UTF-8', async () => {
+      const res = await request(t.http).post('/auth/register').set('Content-Type', 'application/json; charset=latin1').send('{"email":"a@b.io"}');
+      expectProblem(res, 415);
+    });
+
+    it('answers a 4xx problem (400 or 415) to a body that is not JSON at all, and writes nothing', async () => {
+      const email = uniqueEmail('form');
+      for (const [type, body] of [
+        ['text/plain', `{"email":"${email}","password":"correct horse battery"}`],
+        ['application/x-www-form-urlencoded', `email=${encodeURIComponent(email)}&password=correct+horse+battery`],
+      ]) {
+        const res = await request(t.http).post('/auth/register').set('Content-Type', type).send(body);
+        expect([400, 415]).toContain(res.status);
+        expectProblem(res, res.status);
+      }
+      expect(await usersWithEmail(email)).toBe(0);
+    });
+  });
+
+  describe('headers', () => {
+    it('answers 431 problem+json to request headers over 16 KiB, and keeps serving', async () => {
+      const res = await rawRequest(port, `GET /health/live HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'a'.repeat(17 * 1024)}\r\n\r\n`);
+      expectProblem(res, 431);
+      expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.body));
+      await stillServes();
+    });
+
+    it('answers 431 when many headers add up to over 16 KiB', async () => {
+      const headers = Array.from({ length: 400 }, (_, i) => `X-Header-${i}: ${'b'.repeat(40)}\r\n`).join('');
+      expectProblem(await rawRequest(port, `GET /health/live HTTP/1.1\r\nHost: localhost\r\n${headers}\r\n`), 431);
+    });
+
+    it('serves headers just under the limit', async () => {
+      const res = await rawRequest(port, `GET /health/live HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nX-Padding: ${'a'.repeat(15 * 1024)}\r\n\r\n`);
+      expect(res.status).toBe(200);
+    });
+
+    it('answers 400 problem+json to a request that is not HTTP', async () => {
+      expectProblem(await rawRequest(port, 'HELLO THERE\r\n\r\n'), 400);
+      await stillServes();
+    });
+  });
+
+  describe('unknown fields are 400 and nothing is written', () => {
+    const forbidden: [string, unknown][] = [
+      ['id', '00000000-0000-4000-8000-000000000001'],
+      ['userId', '00000000-0000-4000-8000-000000000002'],
+      ['user_id', '00000000-0000-4000-8000-000000000003'],
+      ['owner', '00000000-0000-4000-8000-000000000004'],
+      ['ownerId', '00000000-0000-4000-8000-000000000005'],
+      ['createdAt', '2000-01-01T00:00:00.000Z'],
+      ['updatedAt', '2000-01-01T00:00:00.000Z'],
+      ['passwordHash', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA'],
+      ['password_hash', '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA'],
+      ['email_verified', true],
+      ['__proto__', { admin: true }],
+      ['constructor', { prototype: { admin: true } }],
+    ];
+
+    it.each(forbidden)('POST /auth/register with %s', async (field, value) => {
+      const email = uniqueEmail('unknown');
+      const body = `{"email":"${email}","password":"correct horse battery",${JSON.stringify(field)}:${JSON.stringify(value)}}`;
+      expectInvalid(await request(t.http).post('/auth/register').set('Content-Type', 'application/json').send(body), field);
+      expect(await usersWithEmail(email)).toBe(0);
+    });
+
+    it.each(forbidden)('PATCH /users/me with %s', async (field, value) => {
+      const before = await storedMe();
+      const body = `{"name":"Changed",${JSON.stringify(field)}:${JSON.stringify(value)}}`;
+      expectInvalid(await request(t.http).patch('/users/me').set(user.auth).set('Content-Type', 'application/json').send(body), field);
+      expect(await storedMe()).toEqual(before);
+    });
+
+    it.each(forbidden)('POST /tasks with %s', async (field, value) => {
+      const before = await taskCount();
+      const body = `{"title":"Sneaky",${JSON.stringify(field)}:${JSON.stringify(value)}}`;
+      expectInvalid(await request(t.http).post('/tasks').set(user.auth).set('Content-Type', 'application/json').send(body), field);
+      expect(await taskCount()).toBe(before);
+    });
+  });
+
+  describe('a NUL character (U+0000) in any string is 400 naming the field, and nothing is written', () => {
+    it.each<[string, Record<string, string>]>([
+      ['email', { email: 'nul\u0000@example.com' }],
+      ['password', { password: 'correct\u0000horse battery' }],
+      ['name', { name: 'Ada\u0000' }],
+      ['name', { name: '\u0000' }],
+    ])('POST /auth/register with it in %s', async (field, override) => {
+      const email = uniqueEmail('nul');
+      expectInvalid(await request(t.http).post('/auth/register').send({ email, password: 'correct horse battery', ...override }), field);
+      expect(await usersWithEmail(email)).toBe(0);
+      // PostgreSQL cannot even be asked about a NUL: look for the e-mail without it
+      if (override.email) expect(await usersWithEmail(override.email.replace('\u0000', ''))).toBe(0);
+    });
+
+    it.each([
+      ['email', { email: 'x\u0000@example.com', password: 'correct horse battery' }],
+      ['password', { email: 'x@example.com', password: 'x\u0000' }],
+    ])('POST /auth/login with it in %s', async (field, body) => {
+      expectInvalid(await request(t.http).post('/auth/login').send(body), field);
+    });
+
+    it('PATCH /users/me with it in name', async () => {
+      const before = await storedMe();
+      expectInvalid(await request(t.http).patch('/users/me').set(user.auth).send({ name: 'Eve\u0000' }), 'name');
+      expect(await storedMe()).toEqual(before);
+    });
+
+    it.each([
+      ['title', { title: 'Buy\u0000milk' }],
+      ['description', { title: 'Buy milk', description: 'two\u0000litres' }],
+    ])('POST /tasks with it in %s', async (field, body) => {
+      const before = await taskCount();
+      expectInvalid(await request(t.http).post('/tasks').set(user.auth).send(body), field);
+      expect(await taskCount()).toBe(before);
+    });
+
+    it('PATCH /tasks/{id} with it in title', async () => {
+      const task = await request(t.http).post('/tasks').set(user.auth).send({ title: 'Clean' }).expect(201);
+      expectInvalid(await request(t.http).patch(`/tasks/${task.body.id}`).set(user.auth).send({ title: 'Dir\u0000ty' }), 'title');
+      const { rows } = await t.db.query('select title, version from tasks where id = $1', [task.body.id]);
+      expect(rows).toEqual([{ title: 'Clean', version: 1 }]);
+    });
+
+    it.each(['cursor', 'completed', 'limit'])('GET /tasks?%s=<NUL>', async (field) => {
+      expectInvalid(await request(t.http).get(`/tasks?${field}=%00`).set(user.auth), field);
+      expectInvalid(await request(t.http).get(`/tasks?${field}=a%00b`).set(user.auth), field);
+    });
+
+    it('in a path id', async () => {
+      expectProblem(await request(t.http).get('/tasks/%00').set(user.auth), 400);
+      expectProblem(await request(t.http).delete(`/tasks/00000000-0000-4000-8000-00000000000%00`).set(user.auth), 400);
+    });
+  });
+
+  describe('query parameters', () => {
+    it.each([
+      ['limit', 'limit=5&limit=6'],
+      ['limit', 'limit=5&limit=5'],
+      ['completed', 'completed=true&completed=false'],
+      ['cursor', 'cursor=a&cursor=b'],
+    ])('answers 400 naming %s when it is given twice (%s)', async (field, query) => {
+      expectInvalid(await request(t.http).get(`/tasks?${query}`).set(user.auth), field);
+    });
+
+    it('answers 400 to an unknown query parameter on GET /tasks', async () => {
+      expectInvalid(await request(t.http).get('/tasks?userId=00000000-0000-4000-8000-000000000000').set(user.auth), 'userId');
+    });
+  });
+
+  describe('unknown routes', () => {
+    it.each([
+      ['GET', '/nope'],
+      ['GET', '/'],
+      ['POST', '/auth/logout'],
+      ['GET', '/auth/register'],
+      ['GET', '/users'],
+      ['GET', '/users/me/tasks'],
+      ['PUT', '/users/me'],
+      ['DELETE', '/tasks'],
+      ['PUT', '/tasks/00000000-0000-4000-8000-000000000000'],
+    ])('%s %s is 404 problem+json, with or without a token', async (method, path) => {
+      const call = () => request(t.http)[method.toLowerCase() as 'get'](path);
+      expectProblem(await call(), 404);
+      expectProblem(await call().set(user.auth), 404);
+    });
+  });
+
+  it('never leaks a stack trace, SQL, a driver message or a hash, whatever is thrown at it', async () => {
+    const answers: Response[] = [
+      await request(t.http).post('/auth/register').send({ email: user.email, password: 'correct horse battery' }), // 409 from the unique index
+      await request(t.http).post('/auth/register').send({ email: uniqueEmail(), password: 'correct horse battery', name: `${'n'.repeat(100)}\uFE0F` }),
+      await request(t.http).get('/tasks?cursor=eyJ4IjoxfQ').set(user.auth),
+      await request(t.http).get('/tasks?limit=99999999999999999999').set(user.auth),
+      await request(t.http).get(`/tasks/${'f'.repeat(8)}-ffff-ffff-ffff-${'f'.repeat(12)}`).set(user.auth),
+      await request(t.http).post('/tasks').set(user.auth).send({ title: 't'.repeat(201) }),
+      await request(t.http).post('/tasks').set(user.auth).send({ title: 'x', description: 'd'.repeat(10_001) }),
+      await request(t.http).post('/tasks').set(user.auth).send({ title: '\uD800' }),
+      await request(t.http).patch('/users/me').set(user.auth).send({ name: '\uDFFF' }),
+      await request(t.http).post('/auth/login').send({ email: user.email, password: 'wrong password' }),
+      await request(t.http).get('/users/me').set('Authorization', 'Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.x'),
+    ];
+    for (const res of answers) {
+      expect(res.status).toBeLessThan(500);
+      expect(res.text).not.toMatch(LEAKS);
+    }
+    await stillServes();
+  });
+});

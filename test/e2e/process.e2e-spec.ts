@@ -1,0 +1,264 @@
+/**
+ * The built server (dist/, rebuilt here when older than the sources) as a separate process: restarts, the
+ * embedded default database, signals, configuration errors, an unreachable database, and `npm run start:prod`
+ * under a process manager.
+ */
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  childrenOf,
+  cleanEnv,
+  ensureBuilt,
+  freePort,
+  httpJson,
+  isAlive,
+  JWT_SECRET,
+  postmasterPid,
+  privateBuild,
+  processesMentioning,
+  register,
+  removePrivateBuild,
+  ServerProcess,
+} from '../support/built-server';
+import { createMigratedDatabase, dropDatabase } from '../support/test-database';
+import { uniqueEmail } from '../support/test-app';
+
+const START_MS = 90_000; // a loaded machine with an initdb to run
+const PASSWORD = 'correct horse battery staple';
+
+const nonEmptyLines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
+
+describe('the server process', () => {
+  const processes: ServerProcess[] = [];
+  const cleanups: Array<() => Promise<void> | void> = [];
+  /** `node <build>/src/main.js`: a private copy of dist/ (see privateBuild), which others may rebuild meanwhile */
+  let mainJs: string;
+
+  function start(env: NodeJS.ProcessEnv, via: 'node' | 'npm' = 'node'): ServerProcess {
+    const server = via === 'node' ? ServerProcess.node(env, mainJs) : ServerProcess.npm('start:prod', env);
+    processes.push(server);
+    return server;
+  }
+
+  beforeAll(async () => {
+    mainJs = await privateBuild();
+    cleanups.push(() => removePrivateBuild(mainJs));
+  }, 300_000);
+
+  afterEach(async () => {
+    for (const server of processes.splice(0)) await server.kill();
+  });
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  /** The production environment on a fresh migrated database of this file's own. */
+  async function productionEnv(extra: Record<string, string> = {}): Promise<{ env: NodeJS.ProcessEnv; baseUrl: string }> {
+    const url = await createMigratedDatabase();
+    cleanups.push(() => dropDatabase(url));
+    const port = await freePort();
+    return {
+      baseUrl: `http://127.0.0.1:${port}`,
+      env: cleanEnv({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra }),
+    };
+  }
+
+  /** A temporary folder for an embedded database; `reachable`: mode 755, so that `postgres` may enter it as root. */
+  function embeddedDir(reachable: boolean): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'task-service-process-'));
+    if (reachable) chmodSync(dir, 0o755);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  /** Stops a PostgreSQL a failed test may have left on `dataDir` (only the one whose pid that folder names). */
+  function cleanUpDataDir(dataDir: () => string | undefined): void {
+    cleanups.push(() => {
+      const dir = dataDir();
+      if (!dir) return;
+      const pid = postmasterPid(dir);
+      if (pid && isAlive(pid)) process.kill(pid, 'SIGQUIT');
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(`${dir}.password`, { force: true });
+    });
+  }
+
+  async function login(baseUrl: string, email: string): Promise<string> {
+    const res = await httpJson('POST', `${baseUrl}/auth/login`, { email, password: PASSWORD });
+    expect(res.status).toBe(200);
+    return res.body.accessToken as string;
+  }
+
+  async function expectGoneWithin(pid: number, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(isAlive(pid)).toBe(false);
+  }
+
+  it('keeps the data across a SIGKILL and a restart (DATABASE_URL)', async () => {
+    const { env, baseUrl } = await productionEnv();
+    const first = start(env);
+    await first.waitForReady(baseUrl, START_MS);
+    const email = uniqueEmail('restart');
+    const { token } = await register(baseUrl, email, PASSWORD);
+    const created = await httpJson('POST', `${baseUrl}/tasks`, { title: 'survive a crash', description: 'written before SIGKILL' }, { authorization: `Bearer ${token}` });
+    expect(created.status).toBe(201);
+
+    first.signal('SIGKILL');
+    await expect(first.waitForExit(10_000)).resolves.toEqual({ code: null, signal: 'SIGKILL' });
+
+    const second = start(env);
+    await second.waitForReady(baseUrl, START_MS);
+    const auth = { authorization: `Bearer ${await login(baseUrl, email)}` };
+    const read = await httpJson('GET', `${baseUrl}/tasks/${created.body.id}`, undefined, auth);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ id: created.body.id, title: 'survive a crash', description: 'written before SIGKILL', completed: false });
+    const list = await httpJson('GET', `${baseUrl}/tasks`, undefined, auth);
+    expect(list.body.items.map((task: { id: string }) => task.id)).toEqual([created.body.id]);
+  }, 240_000);
+
+  describe('with no DATABASE_URL: the embedded PostgreSQL', () => {
+    it('prints where the data lives and the URLs, serves, stops PostgreSQL on SIGTERM, and reuses the data next time', async () => {
+      const dataDir = path.join(embeddedDir(true), 'pg');
+      cleanUpDataDir(() => dataDir);
+      const port = await freePort();
+      const env = cleanEnv({ EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), PORT: String(port), LOG_LEVEL: 'warn' });
+      const baseUrl = `http://127.0.0.1:${port}`;
+
+      const first = start(env);
+      const [, apiUrl, docsUrl] = await first.waitForOutput(/Task service listening on (\S+) \(API docs: (\S+)\)/, START_MS);
+      expect(first.stdout).toContain(`Embedded PostgreSQL data: ${dataDir}\n`);
+      expect(apiUrl).toBe(`http://localhost:${port}`);
+      expect(docsUrl).toBe(`http://localhost:${port}/docs`);
+      await first.waitForReady(baseUrl, START_MS);
+      expect((await httpJson('GET', `${baseUrl}/docs`)).status).toBe(200);
+      const email = uniqueEmail('embedded');
+      await register(baseUrl, email, PASSWORD);
+      const postgres = postmasterPid(dataDir);
+      expect(postgres && isAlive(postgres)).toBe(true);
+      expect(processesMentioning(dataDir)).toEqual([postgres]); // what "nothing left" below looks for
+
+      const signalledAt = Date.now();
+      first.signal('SIGTERM');
+      await expect(first.waitForExit(10_000)).resolves.toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalledAt).toBeLessThan(10_000);
+      expect(isAlive(postgres!)).toBe(false);
+      expect(processesMentioning(dataDir)).toEqual([]);
+      expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+
+      const second = start(env);
+      await second.waitForReady(baseUrl, START_MS);
+      expect(second.stdout).toContain(`Embedded PostgreSQL data: ${dataDir}\n`);
+      await login(baseUrl, email); // the user of the first run: the same data
+      second.signal('SIGTERM');
+      await expect(second.waitForExit(10_000)).resolves.toEqual({ code: 0, signal: null });
+      expect(processesMentioning(dataDir)).toEqual([]);
+    }, 300_000);
+
+    it('after a SIGKILL PostgreSQL is left running; the next start stops it, starts its own and serves', async () => {
+      // mode 700: as root, the postgres user cannot enter it, and the data is kept elsewhere (printed)
+      const wanted = path.join(embeddedDir(false), 'pg');
+      const found: { dataDir?: string } = {};
+      cleanUpDataDir(() => found.dataDir);
+      const port = await freePort();
+      const env = cleanEnv({ EMBEDDED_PG_DIR: wanted, EMBEDDED_PG_PORT: String(await freePort()), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+      const baseUrl = `http://127.0.0.1:${port}`;
+
+      const first = start(env);
+      const dataDir = (found.dataDir = (await first.waitForOutput(/Embedded PostgreSQL data: (.+)\n/, START_MS))[1]);
+      if (process.getuid?.() === 0) {
+        expect(first.stdout).toContain(`The postgres user cannot reach ${wanted}; keeping the embedded database in ${dataDir} instead`);
+        expect(dataDir).not.toBe(wanted);
+      } else {
+        expect(dataDir).toBe(wanted);
+      }
+      await first.waitForReady(baseUrl, START_MS);
+      const email = uniqueEmail('crash');
+      await register(baseUrl, email, PASSWORD);
+      const orphan = postmasterPid(dataDir)!;
+      expect(isAlive(orphan)).toBe(true);
+
+      first.signal('SIGKILL');
+      await first.waitForExit(10_000);
+      expect(isAlive(orphan)).toBe(true); // nobody stopped it
+
+      const second = start(env);
+      await second.waitForOutput(/Stopping an embedded PostgreSQL left running in /, START_MS);
+      await second.waitForReady(baseUrl, START_MS);
+      await expectGoneWithin(orphan, 5000);
+      const current = postmasterPid(dataDir);
+      expect(current && current !== orphan && isAlive(current)).toBe(true);
+      await login(baseUrl, email);
+
+      second.signal('SIGTERM');
+      await expect(second.waitForExit(10_000)).resolves.toEqual({ code: 0, signal: null });
+      expect(processesMentioning(dataDir)).toEqual([]);
+    }, 300_000);
+  });
+
+  describe('a bad configuration stops the process at once with one line naming the variable', () => {
+    const url = 'postgres://app:secret@127.0.0.1:5432/app';
+    it.each([
+      ['DATABASE_URL', { NODE_ENV: 'production', JWT_SECRET }],
+      ['JWT_SECRET', { NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET: 's'.repeat(31) }],
+      ['PORT', { PORT: 'abc', DATABASE_URL: url }],
+    ])('%s', async (name, env) => {
+      const server = start(cleanEnv(env));
+      await expect(server.waitForExit(20_000)).resolves.toEqual({ code: 1, signal: null });
+      const lines = nonEmptyLines(server.stderr);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(`"${name}"`);
+      expect(server.stderr).not.toContain('s'.repeat(31)); // the secret itself is never printed
+      expect(server.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }, 30_000);
+  });
+
+  it('against a closed port: retries until DATABASE_STARTUP_TIMEOUT_MS, then exits non-zero with one clear line', async () => {
+    const closed = await freePort();
+    const port = await freePort();
+    const env = cleanEnv({
+      NODE_ENV: 'production',
+      DATABASE_URL: `postgres://app:do-not-print-me@127.0.0.1:${closed}/app`,
+      JWT_SECRET,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_STARTUP_TIMEOUT_MS: '3000',
+    });
+    const startedAt = Date.now();
+    const server = start(env);
+    await server.waitForOutput(/Waiting for the database/, 15_000); // it retries, and says so while it does
+    const firstFailureSeenAt = Date.now();
+    const exit = await server.waitForExit(20_000);
+    const exitedAt = Date.now();
+
+    expect(exit.signal).toBeNull();
+    expect(exit.code).not.toBe(0);
+    // it kept trying until the 3 s deadline (the first failed attempt starts it), and gave up soon after it
+    expect(exitedAt - firstFailureSeenAt).toBeGreaterThanOrEqual(2500);
+    expect(exitedAt - firstFailureSeenAt).toBeLessThan(6000);
+    expect(exitedAt - startedAt).toBeLessThan(15_000); // node and Nest start-up included, on a loaded machine
+    const lines = nonEmptyLines(server.stderr);
+    expect(lines).toEqual([expect.stringMatching(/did not answer within 3 s \(DATABASE_STARTUP_TIMEOUT_MS\).*ECONNREFUSED/)]);
+    expect(server.stdout + server.stderr).not.toContain('do-not-print-me');
+    // never listened
+    await expect(httpJson('GET', `http://127.0.0.1:${port}/health/live`)).rejects.toThrow(/ECONNREFUSED/);
+  }, 60_000);
+
+  it('`npm run start:prod` under a process manager: SIGTERM to npm alone reaches node, and npm exits with its code 0', async () => {
+    const { env, baseUrl } = await productionEnv({ LOG_LEVEL: 'info' });
+    env.PATH = `${path.dirname(process.execPath)}:${env.PATH}`;
+    await ensureBuilt(); // this one runs dist/ itself, as `npm run start:prod` does
+    const npm = start(env, 'npm');
+    await npm.waitForReady(baseUrl, START_MS);
+    // with `exec`, npm's shell has become node: npm's own child is the server
+    const server = childrenOf(npm.pid).find((pid) => processesMentioning('dist/src/main.js').includes(pid));
+    expect(server).toBeDefined();
+
+    npm.signal('SIGTERM');
+    await expect(npm.waitForExit(15_000)).resolves.toEqual({ code: 0, signal: null });
+    expect(npm.stdout).toContain('SIGTERM received'); // node's own graceful shutdown ran
+    await expectGoneWithin(server!, 5000);
+  }, 240_000);
+});

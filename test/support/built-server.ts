@@ -1,0 +1,302 @@
+/**
+ * The built service (dist/) as a separate process, as it runs in production: for the process tests
+ * (test/e2e/process.e2e-spec.ts) and the browser test (test/browser/).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const MAIN_JS = path.join(REPO_ROOT, 'dist', 'src', 'main.js');
+export const JWT_SECRET = 'built-server-test-jwt-secret-0123456789abcdef';
+
+const run = promisify(execFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the build reads: when any of it is newer than dist/src/main.js, the build is stale. */
+function newestSourceMtime(): number {
+  let newest = 0;
+  const visit = (file: string) => {
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat) return;
+    if (stat.isDirectory()) {
+      for (const entry of readdirSync(file)) visit(path.join(file, entry));
+    } else if (/\.(ts|json)$/.test(file) && !file.endsWith('.spec.ts')) {
+      newest = Math.max(newest, stat.mtimeMs);
+    }
+  };
+  for (const entry of ['src', 'migrations', 'mikro-orm.config.ts', 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json']) {
+    visit(path.join(REPO_ROOT, entry));
+  }
+  return newest;
+}
+
+function isBuildCurrent(): boolean {
+  const built = statSync(MAIN_JS, { throwIfNoEntry: false });
+  return !!built && built.mtimeMs >= newestSourceMtime();
+}
+
+/**
+ * Runs `npm run build` when dist/src/main.js is missing or older than the sources. A lock folder keeps two
+ * test files (or two test runs) from building at once; a lock older than 5 minutes is taken as abandoned.
+ */
+export async function ensureBuilt(): Promise<void> {
+  if (isBuildCurrent()) return;
+  const lock = path.join(REPO_ROOT, 'test', '.tmp', 'build.lock');
+  mkdirSync(path.dirname(lock), { recursive: true });
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 5 * 60_000) rmSync(lock, { recursive: true, force: true });
+      else await sleep(500);
+    }
+  }
+  try {
+    if (!isBuildCurrent()) await run('npm', ['run', 'build'], { cwd: REPO_ROOT, env: process.env, timeout: 5 * 60_000 });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  if (!existsSync(MAIN_JS)) throw new Error(`npm run build did not produce ${MAIN_JS}`);
+}
+
+/**
+ * A private copy of the current build (test/.tmp/dist-*), so that someone rebuilding dist/ meanwhile (`nest build`
+ * empties it first) cannot pull the server from under a running test. Returns the path of its main.js;
+ * remove the copy with removePrivateBuild(). It resolves node_modules and its compiled migrations as dist/ does.
+ */
+export async function privateBuild(): Promise<string> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await ensureBuilt();
+    const before = statSync(MAIN_JS, { throwIfNoEntry: false })?.mtimeMs;
+    const copy = path.join(REPO_ROOT, 'test', '.tmp', `dist-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      cpSync(path.join(REPO_ROOT, 'dist'), copy, { recursive: true });
+      const unchanged = before !== undefined && statSync(MAIN_JS, { throwIfNoEntry: false })?.mtimeMs === before;
+      if (unchanged && existsSync(path.join(copy, 'src', 'main.js'))) return path.join(copy, 'src', 'main.js');
+    } catch {
+      // dist/ changed while it was copied: build and copy again
+    }
+    rmSync(copy, { recursive: true, force: true });
+  }
+  throw new Error('dist/ kept changing while it was being copied');
+}
+
+export function removePrivateBuild(mainJs: string | undefined): void {
+  if (mainJs && mainJs !== MAIN_JS) rmSync(path.resolve(mainJs, '..', '..'), { recursive: true, force: true });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A clean environment: nothing of the test runner's (NODE_ENV=test, TEST_DATABASE_URL, ...) leaks in. */
+export function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' };
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete base[key];
+    else base[key] = value;
+  }
+  return base;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A spawned process with its output collected. */
+export class ServerProcess {
+  stdout = '';
+  stderr = '';
+  exit?: Exit;
+  readonly exited: Promise<Exit>;
+  readonly child: ChildProcess;
+
+  private constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve(this.exit);
+      });
+    });
+  }
+
+  /** `node dist/src/main.js` (or the given build, see privateBuild) with exactly `env` (see cleanEnv). */
+  static node(env: NodeJS.ProcessEnv, mainJs = MAIN_JS): ServerProcess {
+    return new ServerProcess(process.execPath, [mainJs], env);
+  }
+
+  /** `npm run <script>`, as a process manager would start it. */
+  static npm(script: string, env: NodeJS.ProcessEnv): ServerProcess {
+    return new ServerProcess('npm', ['run', script], env);
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get output(): string {
+    return `--- stdout ---\n${this.stdout}\n--- stderr ---\n${this.stderr}`;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (!this.exit) this.child.kill(signal);
+  }
+
+  /** Resolves with the exit, or rejects after `timeoutMs`. */
+  async waitForExit(timeoutMs: number): Promise<Exit> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms\n${this.output}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Waits until the output (stdout and stderr) matches; fails early if the process exits. */
+  async waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = (this.stdout + this.stderr).match(pattern);
+      if (match) return match;
+      if (this.exit) throw new Error(`exited (${JSON.stringify(this.exit)}) before printing ${pattern}\n${this.output}`);
+      if (Date.now() > deadline) throw new Error(`no ${pattern} within ${timeoutMs} ms\n${this.output}`);
+      await sleep(100);
+    }
+  }
+
+  /** Waits until GET /health/ready answers 200. */
+  async waitForReady(baseUrl: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.exit) throw new Error(`exited (${JSON.stringify(this.exit)}) before it was ready\n${this.output}`);
+      const status = await httpJson('GET', `${baseUrl}/health/ready`).then((res) => res.status, () => 0);
+      if (status === 200) return;
+      if (Date.now() > deadline) throw new Error(`not ready within ${timeoutMs} ms (last status ${status})\n${this.output}`);
+      await sleep(200);
+    }
+  }
+
+  /** For afterEach/afterAll: whatever happened, leave nothing running. */
+  async kill(): Promise<void> {
+    if (this.exit) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** One request on a fresh connection (no keep-alive agent to hold the process open). */
+export function httpJson(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      url,
+      {
+        method,
+        agent: false,
+        timeout: 10_000,
+        headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Whether `pid` is a live process (a zombie, exited but not reaped, counts as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Live processes whose command line mentions `text` (e.g. a PostgreSQL data folder: `postgres -D <dir>`). */
+export function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (cmdline.split('\0').includes(text) && isAlive(Number(entry))) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Live direct children of `pid`. */
+export function childrenOf(pid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && isAlive(Number(entry))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** The postmaster's pid from <dataDir>/postmaster.pid, if that file exists. */
+export function postmasterPid(dataDir: string): number | undefined {
+  try {
+    return Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Registers a user on a running server: { token, user }. */
+export async function register(baseUrl: string, email: string, password: string): Promise<{ token: string; user: { id: string; email: string } }> {
+  const res = await httpJson('POST', `${baseUrl}/auth/register`, { email, password });
+  if (res.status !== 201) throw new Error(`register answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return { token: res.body.accessToken, user: res.body.user };
+}
