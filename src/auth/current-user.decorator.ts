@@ -1,8 +1,8 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { User } from '../users/user.entity';
+import type { AuthenticatedUser } from './authenticated-user';
 
-/** The user the JWT guard authenticated (loaded in this request's EntityManager). */
-export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): User => {
-  return ctx.switchToHttp().getRequest<Request & { user: User }>().user;
+/** The user the JWT guard authenticated. */
+export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthenticatedUser => {
+  return ctx.switchToHttp().getRequest<Request & { user: AuthenticatedUser }>().user;
 });

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { createSecretKey } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-jwt';
 import { AppConfig } from '../config/app-config';
-import { UserRepository } from '../users/user.repository';
-import type { User } from '../users/user.entity';
 import { isUuid } from '../http/uuid';
+import type { AuthenticatedUser } from './authenticated-user';
 import { extractBearerToken } from './bearer-token';
 
 export const CLOCK_TOLERANCE_SECONDS = 5;
@@ -16,17 +16,15 @@ interface AccessTokenPayload {
 
 /**
  * Bearer tokens: HS256 only, issuer and audience checked, `exp` required, the key being JWT_SECRET's
- * UTF-8 bytes. The token's user must still exist: a deleted account's tokens are refused.
+ * UTF-8 bytes. Whether the account still exists is checked where it matters (see AuthenticatedUser).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(
-    @Inject(AppConfig) config: AppConfig,
-    private readonly users: UserRepository,
-  ) {
+  constructor(@Inject(AppConfig) config: AppConfig) {
     super({
       jwtFromRequest: extractBearerToken,
-      secretOrKey: Buffer.from(config.jwt.secret, 'utf8'),
+      // a KeyObject made once: given a Buffer, jsonwebtoken tries (and fails) to parse it as a public key per request
+      secretOrKey: createSecretKey(Buffer.from(config.jwt.secret, 'utf8')) as unknown as string,
       algorithms: ['HS256'],
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
@@ -36,10 +34,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   /** Returning null makes the guard answer 401. */
-  async validate(payload: AccessTokenPayload): Promise<User | null> {
+  validate(payload: AccessTokenPayload): AuthenticatedUser | null {
     // jsonwebtoken accepts a token without exp; we do not
     if (typeof payload.exp !== 'number') return null;
     if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) return null;
-    return this.users.findOne({ id: payload.sub });
+    return { id: payload.sub.toLowerCase() };
   }
 }

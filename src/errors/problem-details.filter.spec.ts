@@ -43,68 +43,68 @@ describe(ProblemDetailsFilter.name, () => {
   });
   afterEach(() => jest.restoreAllMocks());
 
-  function answer(error: unknown): { status: number; headers: Record<string, string>; body: Record<string, unknown>; text: string } {
+  async function answer(error: unknown): Promise<{ status: number; headers: Record<string, string>; body: Record<string, unknown>; text: string }> {
     const response = new RecordedResponse();
-    sut.catch(error, hostFor(response));
+    await sut.catch(error, hostFor(response));
     return { status: response.statusCode, headers: response.headers, body: JSON.parse(response.body!), text: response.body! };
   }
 
-  it('answers an unknown error with a generic 500 and puts the detail only in the log', () => {
+  it('answers an unknown error with a generic 500 and puts the detail only in the log', async () => {
     const error = new TypeError('Cannot read properties of undefined (reading "secret") at select * from users');
-    const res = answer(error);
+    const res = await answer(error);
     expect(res.status).toBe(500);
     expect(res.headers['Content-Type']).toBe('application/problem+json');
     expect(res.body).toEqual({ type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred' });
     expect(logged).toHaveBeenCalledWith(expect.stringContaining('POST /tasks'), error.stack);
   });
 
-  it('answers a thrown non-Error value with a generic 500', () => {
-    expect(answer('a string').body).toEqual(expect.objectContaining({ status: 500, detail: 'An unexpected error occurred' }));
+  it('answers a thrown non-Error value with a generic 500', async () => {
+    expect((await answer('a string')).body).toEqual(expect.objectContaining({ status: 500, detail: 'An unexpected error occurred' }));
   });
 
-  it('writes a ProblemException as it is, with its headers', () => {
-    const res = answer(new ProblemException(problem(429, 'Too many failed logins; retry later'), { 'Retry-After': '60' }));
+  it('writes a ProblemException as it is, with its headers', async () => {
+    const res = await answer(new ProblemException(problem(429, 'Too many failed logins; retry later'), { 'Retry-After': '60' }));
     expect(res.status).toBe(429);
     expect(res.headers['Retry-After']).toBe('60');
     expect(res.body).toEqual({ type: 'about:blank', title: 'Too Many Requests', status: 429, detail: 'Too many failed logins; retry later' });
   });
 
-  it('keeps the errors list of a validation problem', () => {
-    const res = answer(validationProblem([{ field: 'title', message: 'must be a string' }]));
+  it('keeps the errors list of a validation problem', async () => {
+    const res = await answer(validationProblem([{ field: 'title', message: 'must be a string' }]));
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([{ field: 'title', message: 'must be a string' }]);
   });
 
-  it('adds WWW-Authenticate: Bearer to every 401, whichever exception carries it', () => {
-    expect(answer(new ProblemException(problem(401, 'A valid bearer token is required'))).headers['WWW-Authenticate']).toBe('Bearer');
-    expect(answer(new UnauthorizedException()).headers['WWW-Authenticate']).toBe('Bearer');
-    expect(answer(new BadRequestException('bad')).headers['WWW-Authenticate']).toBeUndefined();
+  it('adds WWW-Authenticate: Bearer to every 401, whichever exception carries it', async () => {
+    expect((await answer(new ProblemException(problem(401, 'A valid bearer token is required')))).headers['WWW-Authenticate']).toBe('Bearer');
+    expect((await answer(new UnauthorizedException())).headers['WWW-Authenticate']).toBe('Bearer');
+    expect((await answer(new BadRequestException('bad'))).headers['WWW-Authenticate']).toBeUndefined();
   });
 
-  it('keeps a 4xx HttpException’s message but never a 5xx one’s', () => {
-    expect(answer(new BadRequestException('name must be a string')).body.detail).toBe('name must be a string');
-    const res = answer(new HttpException('connection string postgres://app:secret@db', 502));
+  it('keeps a 4xx HttpException’s message but never a 5xx one’s', async () => {
+    expect((await answer(new BadRequestException('name must be a string'))).body.detail).toBe('name must be a string');
+    const res = await answer(new HttpException('connection string postgres://app:secret@db', 502));
     expect(res.status).toBe(502);
     expect(res.text).not.toContain('secret');
   });
 
-  it('answers a unique violation 409 without the driver message or SQL', () => {
+  it('answers a unique violation 409 without the driver message or SQL', async () => {
     const driver = new UniqueConstraintViolationException(new Error('insert into "users" ... duplicate key value violates unique constraint "users_email_unique"'));
-    const res = answer(driver);
+    const res = await answer(driver);
     expect(res.status).toBe(409);
     expect(res.text).not.toMatch(/insert|duplicate|users_email_unique/);
   });
 
-  it('answers an unavailable database 503 with Retry-After', () => {
-    const res = answer(new ConnectionException(new Error('connect ECONNREFUSED 127.0.0.1:5432')));
+  it('answers an unavailable database 503 with Retry-After', async () => {
+    const res = await answer(new ConnectionException(new Error('connect ECONNREFUSED 127.0.0.1:5432')));
     expect(res.status).toBe(503);
     expect(res.headers['Retry-After']).toBe('2');
     expect(res.text).not.toMatch(/ECONNREFUSED|5432/);
   });
 
-  it('only ends the response when headers were already sent', () => {
+  it('only ends the response when headers were already sent', async () => {
     const response = new RecordedResponse(true);
-    sut.catch(new Error('late'), hostFor(response));
+    await sut.catch(new Error('late'), hostFor(response));
     expect(response.ended).toBe(true);
     expect(response.body).toBeUndefined();
   });

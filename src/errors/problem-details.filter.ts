@@ -1,5 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { DeletedAccountCheck } from '../auth/deleted-account-check';
 import { databaseErrorStatus } from './database-error-status';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemException, RETRY_AFTER_SECONDS } from './problem';
 
@@ -20,11 +22,16 @@ const DETAIL_BY_STATUS: Record<number, string> = {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  catch(error: unknown, host: ArgumentsHost): void {
+  constructor(@Optional() private readonly deletedAccounts?: DeletedAccountCheck) {}
+
+  async catch(error: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
-    const { body, headers } = this.toProblem(error, request);
+    let { body, headers } = this.toProblem(error, request);
+    if (isClientError(body.status) && (await this.deletedAccounts?.isDeleted((request as Request & { user?: AuthenticatedUser }).user))) {
+      ({ body, headers } = this.toProblem(new ProblemException(problem(401, DETAIL_BY_STATUS[401])), request));
+    }
     if (response.headersSent) {
       response.end();
       return;
@@ -63,6 +70,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   private withChallenge(status: number, headers: Record<string, string>): Record<string, string> {
     return status === 401 ? { 'WWW-Authenticate': 'Bearer', ...headers } : headers;
   }
+}
+
+/** 4xx other than 401 and 429 (a login answer, where no token is involved). */
+function isClientError(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 401 && status !== 429;
 }
 
 function describe(error: unknown): string {

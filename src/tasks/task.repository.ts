@@ -24,7 +24,8 @@ export class TaskRepository extends EntityRepository<Task> {
   async createOwned(changes: Required<Pick<TaskChanges, 'title'>> & TaskChanges): Promise<Task> {
     const em = this.getEntityManager();
     const task = new Task(em.getReference(User, this.ownerId(), { wrapped: true }), changes.title, changes.description ?? null, changes.completed ?? false);
-    await em.persistAndFlush(task);
+    // one INSERT, no BEGIN/COMMIT around it: a single statement is atomic by itself
+    await em.insert(task);
     return task;
   }
 

@@ -4,6 +4,8 @@ import {
   ApiOkResponse, ApiOperation, ApiParam, ApiPreconditionFailedResponse, ApiTags, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { CurrentUser } from '../auth/current-user.decorator';
 import { ProblemDto } from '../errors/problem.dto';
 import { UuidParamPipe } from '../http/uuid-param.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
@@ -36,8 +38,8 @@ export class TasksController {
   @Get()
   @ApiOperation({ summary: "The caller's tasks, newest first (createdAt desc, then id desc), in keyset pages" })
   @ApiOkResponse({ type: TaskPageDto })
-  async list(@Query() query: ListTasksQuery): Promise<TaskPageDto> {
-    const page = await this.tasks.list(query);
+  async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListTasksQuery): Promise<TaskPageDto> {
+    const page = await this.tasks.list(user, query);
     return { items: page.items.map(TaskDto.from), nextCursor: page.nextCursor };
   }
 

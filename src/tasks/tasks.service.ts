@@ -1,5 +1,8 @@
 import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
+import { accountGone } from '../auth/account-gone';
+import type { AuthenticatedUser } from '../auth/authenticated-user';
+import { DeletedAccountCheck } from '../auth/deleted-account-check';
 import { problem, ProblemException, validationProblem } from '../errors/problem';
 import { DEFAULT_PAGE_SIZE, type ListTasksQuery } from './dto/list-tasks.query';
 import type { CreateTaskDto } from './dto/create-task.dto';
@@ -13,24 +16,29 @@ const notFound = () => new ProblemException(problem(404, 'No such task'));
 
 @Injectable()
 export class TasksService {
-  constructor(private readonly tasks: TaskRepository) {}
+  constructor(
+    private readonly tasks: TaskRepository,
+    private readonly deletedAccounts: DeletedAccountCheck,
+  ) {}
 
   async create(dto: CreateTaskDto): Promise<Task> {
     try {
       return await this.tasks.createOwned({ title: dto.title, description: dto.description, completed: dto.completed });
     } catch (error) {
       // the account was deleted after its token was checked: the token is no longer valid
-      if (error instanceof ForeignKeyConstraintViolationException) throw new ProblemException(problem(401, 'A valid bearer token is required'));
+      if (error instanceof ForeignKeyConstraintViolationException) throw accountGone();
       throw error;
     }
   }
 
-  async list(query: ListTasksQuery): Promise<{ items: Task[]; nextCursor: string | null }> {
+  async list(user: AuthenticatedUser, query: ListTasksQuery): Promise<{ items: Task[]; nextCursor: string | null }> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw validationProblem([{ field: 'cursor', message: 'is not a cursor from this service' }]);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.tasks.page(query.completed, after, limit + 1);
     const items = rows.slice(0, limit);
+    // an empty page is what a deleted account would see: its token must be 401 instead
+    if (items.length === 0 && (await this.deletedAccounts.isDeleted(user))) throw accountGone();
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit ? encodeCursor(last) : null };
   }
