@@ -1,15 +1,22 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { PUBLIC_OPERATION_EXTENSION } from '../auth/public.decorator';
-import { PROBLEM_CONTENT_TYPE } from '../errors/problem';
+import { STATUS_CODES } from 'node:http';
+import { problem, PROBLEM_CONTENT_TYPE } from '../errors/problem';
 
-type Responses = Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+type Responses = Record<string, { description?: string; content?: Record<string, { schema?: { $ref?: string }; example?: unknown }> }>;
 
-/** Error responses documented with ProblemDto are served as application/problem+json: say so. */
+/**
+ * Error responses documented with ProblemDto are served as application/problem+json: say so, with an
+ * example of that status (ProblemDto's own example is a 400).
+ */
 function documentProblemContentType(responses: Responses): void {
   for (const [status, response] of Object.entries(responses)) {
     const json = response.content?.['application/json'];
-    if (Number(status) >= 400 && json?.schema?.$ref?.endsWith('/ProblemDto')) response.content = { [PROBLEM_CONTENT_TYPE]: json };
+    if (Number(status) >= 400 && json?.schema?.$ref?.endsWith('/ProblemDto')) {
+      const example = Number(status) === 400 ? undefined : problem(Number(status), response.description ?? STATUS_CODES[Number(status)] ?? '');
+      response.content = { [PROBLEM_CONTENT_TYPE]: { ...json, ...(example && { example }) } };
+    }
   }
 }
 
@@ -19,7 +26,9 @@ function documentDatabaseUnavailable(path: string, responses: Record<string, unk
   responses['503'] = {
     description: 'The database is unavailable; retry after Retry-After seconds',
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
-    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+    content: {
+      [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDto' }, example: problem(503, 'The database is unavailable; retry later') },
+    },
   };
 }
 
