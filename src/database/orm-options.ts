@@ -32,6 +32,10 @@ export function ormOptions(config: AppConfig, url: string): Options {
     // no request may fall back to a shared EntityManager: every request gets its own context
     allowGlobalContext: false,
     forceUtcTimezone: true,
+    // every flush here writes one statement, atomic by itself: no BEGIN/COMMIT round trips, and no COMMIT
+    // that a dropped connection can fail with an error no SQLSTATE explains (that would be a 500, not a 503).
+    // Code that writes several rows at once must use em.transactional() explicitly.
+    implicitTransactions: false,
     discovery: { warnWhenNoEntities: false },
     pool: { min: db.poolMin, max: db.poolMax, idleTimeoutMillis: db.idleTimeoutMs, afterCreate: cancelTimedOutQueries } as Options['pool'],
     driverOptions: {
