@@ -1,4 +1,5 @@
-import request, { Response } from 'supertest';
+import request from 'supertest';
+import { expectInvalid, expectProblem } from '../support/problem-assertions';
 import { createTestApp, registerUser, TestApp, uniqueEmail } from '../support/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -7,20 +8,6 @@ const PASSWORD = 'correct horse battery';
 
 // every registration and login runs argon2id (64 MiB, 3 passes): slow on a busy 2-core machine
 jest.setTimeout(120_000);
-
-/** A problem+json answer with the given status, its required fields, and nothing that leaks. */
-function expectProblem(res: Response, status: number): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }));
-  expect(res.text).not.toMatch(/\n\s+at |node_modules|\.ts:\d+|\bselect\b|insert into|\$argon2|duplicate key|violates/i);
-}
-
-/** A 400 whose `errors` name the field. */
-function expectInvalid(res: Response, field: string): void {
-  expectProblem(res, 400);
-  expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.any(String) })]));
-}
 
 function expectUser(user: unknown, email: string, name: string | null): void {
   expect(user).toEqual({ id: expect.stringMatching(UUID), email, name, createdAt: expect.stringMatching(ISO_UTC), updatedAt: expect.stringMatching(ISO_UTC) });

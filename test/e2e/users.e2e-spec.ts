@@ -1,23 +1,11 @@
 import request, { Response } from 'supertest';
+import { expectInvalid, expectProblem } from '../support/problem-assertions';
 import { createTestApp, registerUser, RegisteredUser, TestApp } from '../support/test-app';
 
 // every registration and login runs argon2id: slow on a busy 2-core machine
 jest.setTimeout(120_000);
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-/** A problem+json answer with the given status, its required fields, and nothing that leaks. */
-function expectProblem(res: Response, status: number): void {
-  expect(res.status).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toEqual(expect.objectContaining({ type: expect.any(String), title: expect.any(String), status, detail: expect.any(String) }));
-  expect(res.text).not.toMatch(/\n\s+at |node_modules|\.ts:\d+|\bselect\b|insert into|\$argon2|duplicate key|violates/i);
-}
-
-function expectInvalid(res: Response, field: string): void {
-  expectProblem(res, 400);
-  expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.any(String) })]));
-}
 
 /** Success bodies: never the password or its hash, under any spelling. */
 function expectNoSecret(res: Response): void {

@@ -6,9 +6,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+export { freePort } from './free-port';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const MAIN_JS = path.join(REPO_ROOT, 'dist', 'src', 'main.js');
@@ -92,16 +92,6 @@ export function removePrivateBuild(mainJs: string | undefined): void {
   if (mainJs && mainJs !== MAIN_JS) rmSync(path.resolve(mainJs, '..', '..'), { recursive: true, force: true });
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A clean environment: nothing of the test runner's (NODE_ENV=test, TEST_DATABASE_URL, ...) leaks in. */
 export function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {

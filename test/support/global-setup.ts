@@ -1,24 +1,14 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { ADMIN_URL_ENV, RUN_PREFIX_ENV } from './test-env';
+import { freePort } from './free-port';
 
 declare global {
   var __EMBEDDED_TEST_PG__: { pg: EmbeddedPostgres; tmpDir: string } | undefined;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Uses TEST_DATABASE_URL when set (any server where the tests may create databases), else starts one
