@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import { problem, ProblemException } from '../errors/problem';
+import { invalidToken } from './invalid-token';
 import { IS_PUBLIC } from './public.decorator';
 
 /** Global guard: every route needs a valid bearer token unless it is marked @Public(). */
@@ -19,7 +19,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   /** One answer for every failure (missing, malformed, forged, expired, deleted user); the filter adds WWW-Authenticate. */
   override handleRequest<TUser>(error: unknown, user: TUser | false | null): TUser {
     if (error) throw error; // not about the token: looking up its user failed (the database is down: 503)
-    if (!user) throw new ProblemException(problem(401, 'A valid bearer token is required'));
+    if (!user) throw invalidToken();
     return user;
   }
 }

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, Optional 
 import type { Request, Response } from 'express';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { DeletedAccountCheck } from '../auth/deleted-account-check';
+import { invalidToken } from '../auth/invalid-token';
 import { databaseErrorStatus } from './database-error-status';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemException, RETRY_AFTER_SECONDS } from './problem';
 
@@ -30,7 +31,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     let { body, headers } = this.toProblem(error, request);
     if (isClientError(body.status) && (await this.deletedAccounts?.isDeleted((request as Request & { user?: AuthenticatedUser }).user))) {
-      ({ body, headers } = this.toProblem(new ProblemException(problem(401, DETAIL_BY_STATUS[401])), request));
+      ({ body, headers } = this.toProblem(invalidToken(), request));
     }
     if (response.headersSent) {
       response.end();

@@ -1,6 +1,5 @@
-import { ForeignKeyConstraintViolationException } from '@mikro-orm/core';
 import { Injectable } from '@nestjs/common';
-import { accountGone } from '../auth/account-gone';
+import { invalidToken } from '../auth/invalid-token';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { DeletedAccountCheck } from '../auth/deleted-account-check';
 import { problem, ProblemException, validationProblem } from '../errors/problem';
@@ -22,13 +21,8 @@ export class TasksService {
   ) {}
 
   async create(dto: CreateTaskDto): Promise<Task> {
-    try {
-      return await this.tasks.createOwned({ title: dto.title, description: dto.description, completed: dto.completed });
-    } catch (error) {
-      // the account was deleted after its token was checked: the token is no longer valid
-      if (error instanceof ForeignKeyConstraintViolationException) throw accountGone();
-      throw error;
-    }
+    // a deleted account hits the foreign key (409), which the exception filter turns into 401 (DeletedAccountCheck)
+    return this.tasks.createOwned({ title: dto.title, description: dto.description, completed: dto.completed });
   }
 
   async list(user: AuthenticatedUser, query: ListTasksQuery): Promise<{ items: Task[]; nextCursor: string | null }> {
@@ -38,7 +32,7 @@ export class TasksService {
     const rows = await this.tasks.page(query.completed, after, limit + 1);
     const items = rows.slice(0, limit);
     // an empty page is what a deleted account would see: its token must be 401 instead
-    if (items.length === 0 && (await this.deletedAccounts.isDeleted(user))) throw accountGone();
+    if (items.length === 0 && (await this.deletedAccounts.isDeleted(user))) throw invalidToken();
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit ? encodeCursor(last) : null };
   }

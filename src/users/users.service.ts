@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Injectable } from '@nestjs/common';
-import { accountGone } from '../auth/account-gone';
+import { invalidToken } from '../auth/invalid-token';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { validationProblem } from '../errors/problem';
 import type { UpdateUserDto } from './dto/update-user.dto';
@@ -17,7 +17,7 @@ export class UsersService {
   /** The token's account; 401 when it has been deleted since the token was issued. */
   async get(auth: AuthenticatedUser): Promise<User> {
     const user = await this.users.findOne({ id: auth.id });
-    if (!user) throw accountGone();
+    if (!user) throw invalidToken();
     return user;
   }
 
@@ -32,6 +32,6 @@ export class UsersService {
 
   /** The foreign key's ON DELETE CASCADE removes every task of the user in the same statement. */
   async delete(auth: AuthenticatedUser): Promise<void> {
-    if ((await this.em.nativeDelete(User, { id: auth.id })) === 0) throw accountGone();
+    if ((await this.em.nativeDelete(User, { id: auth.id })) === 0) throw invalidToken();
   }
 }
