@@ -99,6 +99,7 @@ describe(`${ownerFilter.name} filter on the application's ORM`, () => {
       const repo = bare().getRepository(Task);
       await expect(repo.page(undefined, undefined, 10)).rejects.toThrow(FAILS_CLOSED);
       await expect(repo.findOne({ id: bobTasks[0] })).rejects.toThrow(FAILS_CLOSED);
+      await expect(repo.findOwned(bobTasks[0])).rejects.toThrow(MissingOwnerError);
       await expect(repo.updateOwned(bobTasks[0], { title: 'taken over' })).rejects.toThrow(MissingOwnerError);
       await expect(repo.deleteOwned(bobTasks[0])).rejects.toThrow(FAILS_CLOSED);
       await expect(repo.createOwned({ title: 'orphan?' })).rejects.toThrow(MissingOwnerError);
@@ -140,6 +141,16 @@ describe(`${ownerFilter.name} filter on the application's ORM`, () => {
     it('an explicit condition on another user cannot widen it', async () => {
       expect(await as(alice).find(Task, { user: bob.id })).toEqual([]);
       expect(await as(alice).count(Task, { $or: [{ user: bob.id }, { id: { $ne: null } }] })).toBe(aliceTasks.length);
+    });
+
+    it("the repository's reads return only the owner's tasks, as plain data with Date timestamps", async () => {
+      const repo = as(alice).getRepository(Task);
+      expect(await repo.findOwned(bobTasks[0])).toBeUndefined();
+      const own = await repo.findOwned(aliceTasks[0]);
+      expect(own).toMatchObject({ id: aliceTasks[0], version: expect.any(Number) });
+      expect(own?.createdAt).toBeInstanceOf(Date);
+      expect((await repo.page(undefined, undefined, 100)).map((task) => task.id).sort()).toEqual([...aliceTasks].sort());
+      expect(await as(alice).getRepository(Task).updateOwned(bobTasks[0], { title: 'taken over' })).toBeUndefined();
     });
 
     it('count counts only the owner\'s tasks', async () => {

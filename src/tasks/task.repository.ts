@@ -1,6 +1,6 @@
-import { EntityRepository, raw, type FilterQuery } from '@mikro-orm/postgresql';
-import { OWNER_FILTER, ownerCondition } from '../database/owner-filter';
-import { User } from '../users/user.entity';
+import { randomUUID } from 'node:crypto';
+import { EntityRepository } from '@mikro-orm/postgresql';
+import { MissingOwnerError, OWNER_FILTER, ownerCondition } from '../database/owner-filter';
 import { Task } from './task.entity';
 import type { TaskCursor } from './task-cursor';
 
@@ -10,42 +10,78 @@ export interface TaskChanges {
   completed?: boolean;
 }
 
+/** A task as the API shows it: plain data, no entity (nothing on the request path needs a managed one). */
+export type TaskData = Pick<Task, 'id' | 'title' | 'description' | 'completed' | 'createdAt' | 'updatedAt' | 'version'>;
+
+/** The columns of TaskData under their property names (timestamps arrive as text: see query()). */
+const TASK_COLUMNS = '"id", "title", "description", "completed", "created_at" as "createdAt", "updated_at" as "updatedAt", "version"';
+
+type TaskRow = Omit<TaskData, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
+
 /**
  * The tasks data-access layer: the only code allowed to query Task (src/structure.spec.ts checks this).
- * Everything goes through the `owner` filter; the one hand-written statement takes its owner from that
- * filter's parameter through the same fail-closed ownerCondition().
+ * Every statement is restricted by the `owner` filter: ORM calls get it from MikroORM, and the hand-written
+ * statements of the request path (one prepared string each: building SQL through the ORM per request cost
+ * more CPU than the rest of the request) take their user_id from the condition that same filter produces.
  */
 export class TaskRepository extends EntityRepository<Task> {
-  /** The owner of this request, from the owner filter's parameter; throws when unset. */
-  private ownerId(): string {
-    return ownerCondition(this.getEntityManager().getFilterParams(OWNER_FILTER)).user;
+  /**
+   * The owner of this request: the filter's parameter, checked by its own fail-closed condition, and the
+   * condition the registered `owner` filter actually produces (em.applyFilters), so a switched-off filter refuses too.
+   */
+  private async ownerId(): Promise<string> {
+    const em = this.getEntityManager();
+    const { user } = ownerCondition(em.getFilterParams(OWNER_FILTER));
+    const applied = (await em.applyFilters(Task.name, {}, {}, 'read')) as { user?: unknown } | undefined;
+    if (applied?.user !== user) throw new MissingOwnerError();
+    return user;
   }
 
-  async createOwned(changes: Required<Pick<TaskChanges, 'title'>> & TaskChanges): Promise<Task> {
-    const em = this.getEntityManager();
-    const task = new Task(em.getReference(User, this.ownerId(), { wrapped: true }), changes.title, changes.description ?? null, changes.completed ?? false);
-    // one INSERT, no BEGIN/COMMIT around it: a single statement is atomic by itself
-    await em.insert(task);
+  /** One INSERT, no BEGIN/COMMIT around it (a single statement is atomic by itself), values as the entity's defaults. */
+  async createOwned(changes: Required<Pick<TaskChanges, 'title'>> & TaskChanges): Promise<TaskData> {
+    const owner = await this.ownerId();
+    const now = new Date();
+    const task: TaskData = {
+      id: randomUUID(), title: changes.title, description: changes.description ?? null, completed: changes.completed ?? false,
+      createdAt: now, updatedAt: now, version: 1,
+    };
+    // a deleted owner hits the foreign key (409), which the exception filter answers 401 (DeletedAccountCheck)
+    await this.getEntityManager().execute(
+      'insert into "tasks" ("id", "user_id", "title", "description", "completed", "created_at", "updated_at", "version") values (?, ?, ?, ?, ?, ?, ?, ?)',
+      [task.id, owner, task.title, task.description, task.completed, task.createdAt, task.updatedAt, task.version],
+      'run',
+    );
     return task;
   }
 
-  /** A page in (createdAt desc, id desc) order, after the cursor's position; the index serves it. */
-  page(completed: boolean | undefined, after: TaskCursor | undefined, limit: number): Promise<Task[]> {
-    const where: FilterQuery<Task> = {};
-    if (completed !== undefined) where.completed = completed;
-    if (after) {
-      // a row comparison, so PostgreSQL seeks the index to the exact (created_at, id) position, ties included;
-      // the owner filter still adds its user_id condition beside it
-      where.$and = [{ [raw((alias) => `(${alias}.created_at, ${alias}.id) < (?, ?)`, [after.createdAt, after.id])]: [] }];
+  /** One of the owner's tasks, or undefined (missing and another user's look the same). */
+  async findOwned(id: string): Promise<TaskData | undefined> {
+    const rows = await this.query(`select ${TASK_COLUMNS} from "tasks" where "id" = ? and "user_id" = ?`, [id, await this.ownerId()]);
+    return rows[0];
+  }
+
+  /** A page in (createdAt desc, id desc) order, after the cursor's position; the (user_id, created_at, id) index serves it. */
+  async page(completed: boolean | undefined, after: TaskCursor | undefined, limit: number): Promise<TaskData[]> {
+    let sql = `select ${TASK_COLUMNS} from "tasks" where "user_id" = ?`;
+    const params: unknown[] = [await this.ownerId()];
+    if (completed !== undefined) {
+      sql += ' and "completed" = ?';
+      params.push(completed);
     }
-    return this.find(where, { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit });
+    if (after) {
+      // a row comparison, so PostgreSQL seeks the index to the exact (created_at, id) position, ties included
+      sql += ' and ("created_at", "id") < (?, ?)';
+      params.push(after.createdAt, after.id);
+    }
+    params.push(limit);
+    return this.query(`${sql} order by "created_at" desc, "id" desc limit ?`, params);
   }
 
   /**
    * One statement: applies the changes, raises the version, and returns the row, only when the task is
    * the owner's and (if versions are given) at one of those versions. undefined when nothing matched.
    */
-  async updateOwned(id: string, changes: TaskChanges, versions?: number[]): Promise<Task | undefined> {
+  async updateOwned(id: string, changes: TaskChanges, versions?: number[]): Promise<TaskData | undefined> {
     const sets: string[] = [];
     const params: unknown[] = [];
     for (const [column, value] of [['title', changes.title], ['description', changes.description], ['completed', changes.completed]] as const) {
@@ -54,18 +90,26 @@ export class TaskRepository extends EntityRepository<Task> {
       params.push(value);
     }
     sets.push('"version" = "version" + 1', '"updated_at" = ?');
-    params.push(new Date(), id, this.ownerId());
+    params.push(new Date(), id, await this.ownerId());
     let sql = `update "tasks" set ${sets.join(', ')} where "id" = ? and "user_id" = ?`;
     if (versions) {
       sql += versions.length > 0 ? ` and "version" in (${versions.map(() => '?').join(', ')})` : ' and false';
       params.push(...versions);
     }
-    const em = this.getEntityManager();
-    const rows = await em.execute<Record<string, unknown>[]>(`${sql} returning *`, params, 'all');
-    return rows.length > 0 ? em.map(Task, rows[0]) : undefined;
+    const rows = await this.query(`${sql} returning ${TASK_COLUMNS}`, params);
+    return rows[0];
   }
 
   async deleteOwned(id: string): Promise<boolean> {
     return (await this.nativeDelete({ id })) > 0;
+  }
+
+  /** Runs on this request's EntityManager (its transaction, if any), errors converted as ORM calls' are. */
+  private async query(sql: string, params: unknown[]): Promise<TaskData[]> {
+    const em = this.getEntityManager();
+    const rows = await em.execute<TaskRow[]>(sql, params, 'all');
+    // MikroORM has pg return timestamptz as text; its platform parses it as hydration would (years < 100 included)
+    const platform = em.getPlatform();
+    return rows.map((row) => ({ ...row, createdAt: platform.parseDate(row.createdAt) as Date, updatedAt: platform.parseDate(row.updatedAt) as Date }));
   }
 }

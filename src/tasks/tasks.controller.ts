@@ -13,7 +13,7 @@ import { ListTasksQuery } from './dto/list-tasks.query';
 import { TaskDto, TaskPageDto } from './dto/task.dto';
 import { UpdateTaskDto } from './dto/update-task.dto';
 import { acceptedVersions, etagOf } from './etag';
-import type { Task } from './task.entity';
+import type { TaskData } from './task.repository';
 import { TasksService } from './tasks.service';
 
 const ETAG_HEADER = { ETag: { description: 'The task version, quoted; send it back in If-Match', schema: { type: 'string' } } };
@@ -78,7 +78,7 @@ export class TasksController {
     await this.tasks.delete(id);
   }
 
-  private withEtag(task: Task, res: Response): TaskDto {
+  private withEtag(task: TaskData, res: Response): TaskDto {
     res.setHeader('ETag', etagOf(task.version));
     return TaskDto.from(task);
   }

@@ -7,8 +7,7 @@ import { DEFAULT_PAGE_SIZE, type ListTasksQuery } from './dto/list-tasks.query';
 import type { CreateTaskDto } from './dto/create-task.dto';
 import type { UpdateTaskDto } from './dto/update-task.dto';
 import { decodeCursor, encodeCursor } from './task-cursor';
-import type { Task } from './task.entity';
-import { TaskRepository } from './task.repository';
+import { TaskRepository, type TaskData } from './task.repository';
 
 /** Another user's task and a missing one give the same answer: existence is not revealed. */
 const notFound = () => new ProblemException(problem(404, 'No such task'));
@@ -20,12 +19,11 @@ export class TasksService {
     private readonly deletedAccounts: DeletedAccountCheck,
   ) {}
 
-  async create(dto: CreateTaskDto): Promise<Task> {
-    // a deleted account hits the foreign key (409), which the exception filter turns into 401 (DeletedAccountCheck)
+  async create(dto: CreateTaskDto): Promise<TaskData> {
     return this.tasks.createOwned({ title: dto.title, description: dto.description, completed: dto.completed });
   }
 
-  async list(user: AuthenticatedUser, query: ListTasksQuery): Promise<{ items: Task[]; nextCursor: string | null }> {
+  async list(user: AuthenticatedUser, query: ListTasksQuery): Promise<{ items: TaskData[]; nextCursor: string | null }> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     if (query.cursor !== undefined && !after) throw validationProblem([{ field: 'cursor', message: 'is not a cursor from this service' }]);
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
@@ -37,21 +35,21 @@ export class TasksService {
     return { items, nextCursor: rows.length > limit ? encodeCursor(last) : null };
   }
 
-  async get(id: string): Promise<Task> {
-    const task = await this.tasks.findOne({ id });
+  async get(id: string): Promise<TaskData> {
+    const task = await this.tasks.findOwned(id);
     if (!task) throw notFound();
     return task;
   }
 
   /** Without If-Match: last write wins. With it: 412 unless the task is at one of the given versions. */
-  async update(id: string, dto: UpdateTaskDto, versions: '*' | number[] | undefined): Promise<Task> {
+  async update(id: string, dto: UpdateTaskDto, versions: '*' | number[] | undefined): Promise<TaskData> {
     if (dto.title === undefined && dto.description === undefined && dto.completed === undefined) {
       throw validationProblem([{ field: 'body', message: 'must contain at least one of: title, description, completed' }]);
     }
     const updated = await this.tasks.updateOwned(id, dto, versions === '*' ? undefined : versions);
     if (updated) return updated;
     // nothing matched: missing (or another user's) is 404 before If-Match is looked at
-    if (versions === undefined || versions === '*' || !(await this.tasks.findOne({ id }))) throw notFound();
+    if (versions === undefined || versions === '*' || !(await this.tasks.findOwned(id))) throw notFound();
     throw new ProblemException(problem(412, 'The task has changed since the ETag in If-Match; fetch it again'));
   }
 

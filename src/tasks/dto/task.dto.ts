@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import type { Task } from '../task.entity';
+import type { TaskData } from '../task.repository';
 
 export class TaskDto {
   @ApiProperty({ format: 'uuid', example: '0b6f4f2e-5d0c-4b8e-9a3e-1f2d3c4b5a69' })
@@ -23,7 +23,7 @@ export class TaskDto {
   @ApiProperty({ example: 1, description: 'Raised by every update; the ETag is its quoted value' })
   version!: number;
 
-  static from(task: Task): TaskDto {
+  static from(task: TaskData): TaskDto {
     return {
       id: task.id,
       title: task.title,
