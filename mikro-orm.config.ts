@@ -5,7 +5,7 @@
  */
 import { loadConfig } from './src/config/app-config';
 import { EmbeddedPostgres } from './src/database/embedded-postgres';
-import { ormOptions } from './src/database/orm-options';
+import { migrationOrmOptions } from './src/database/migrate';
 
 export default async function cliConfig() {
   const config = loadConfig();
@@ -16,5 +16,5 @@ export default async function cliConfig() {
     // the CLI exits on its own; stop the server it needed once the event loop is done
     process.once('beforeExit', () => void embedded.stop());
   }
-  return ormOptions(config, url);
+  return migrationOrmOptions(config, url);
 }

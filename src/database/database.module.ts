@@ -2,8 +2,8 @@ import { MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { DynamicModule, Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
-import { migrateDatabase } from './migrate';
 import { ormOptions } from './orm-options';
+import { hasPendingMigrations } from './pending-migrations';
 import { waitForDatabase } from './wait-for-database';
 
 /** Waits for the database at start-up (MikroORM.init does not connect: ensureDatabase is off) and migrates. */
@@ -19,7 +19,9 @@ class DatabaseStartup implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const log = (message: string) => this.logger.warn(message);
     await waitForDatabase(this.orm, this.config.database.startupTimeoutMs, log);
-    if (this.config.database.migrateOnStart) {
+    if (this.config.database.migrateOnStart && (await hasPendingMigrations(this.orm))) {
+      // loaded only now: the migrator (umzug and its CLI) is a tenth of the start-up time
+      const { migrateDatabase } = await import('./migrate');
       const applied = await migrateDatabase(this.config, log);
       if (applied.length > 0) this.logger.log(`Applied migrations: ${applied.join(', ')}`);
     }

@@ -1,10 +1,16 @@
-import { MikroORM } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../config/app-config';
 import { ormOptions } from './orm-options';
 import { waitForDatabase } from './wait-for-database';
 
 /** Any constant shared by every instance: two instances migrating at once queue on it. */
 const MIGRATION_LOCK_KEY = 7_305_112_841;
+
+/** ormOptions() plus the Migrator: for the CLI and for migrateDatabase(). */
+export function migrationOrmOptions(config: AppConfig, url: string): Options {
+  return { ...ormOptions(config, url), extensions: [Migrator] };
+}
 
 /**
  * Applies pending migrations in one transaction that first takes a transaction-level advisory lock.
@@ -16,7 +22,7 @@ export async function migrateDatabase(config: AppConfig, log: (message: string) 
   const url = config.database.directUrl ?? config.database.url;
   if (!url) throw new Error('migrateDatabase needs a database URL');
   // the caller reports what was applied; MikroORM's own migrator lines would repeat it
-  const orm = await MikroORM.init({ ...ormOptions(config, url), pool: { min: 0, max: 2 }, logger: () => undefined });
+  const orm = await MikroORM.init({ ...migrationOrmOptions(config, url), pool: { min: 0, max: 2 }, logger: () => undefined });
   try {
     await waitForDatabase(orm, config.database.startupTimeoutMs, log);
     const connection = orm.em.getConnection();

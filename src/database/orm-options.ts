@@ -1,5 +1,4 @@
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
-import { Migrator } from '@mikro-orm/migrations';
 import path from 'node:path';
 import type { AppConfig } from '../config/app-config';
 import { Task } from '../tasks/task.entity';
@@ -9,10 +8,11 @@ import { ownerFilter } from './owner-filter';
 import { cancelTimedOutQueries } from './query-timeout';
 
 /** Migrations live in <repo>/migrations (ts) and compile to dist/migrations (js). */
-const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
+export const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
 
 /**
- * The MikroORM options for one database URL. Shared by the app, the CLI (mikro-orm.config.ts) and the tests.
+ * The MikroORM options for one database URL. Without the Migrator extension: it loads umzug and its CLI
+ * (a tenth of the start-up time), so only what migrates adds it (migrationOrmOptions in migrate.ts). Shared by the app, the CLI (mikro-orm.config.ts) and the tests.
  * Nothing here relies on session state or startup parameters, so a PgBouncer/Neon pooled URL works:
  * timeouts are client-side (pg's query_timeout, knex's acquire timeout), never `options=-c ...`.
  */
@@ -47,7 +47,6 @@ export function ormOptions(config: AppConfig, url: string): Options {
         keepAlive: true,
       },
     },
-    extensions: [Migrator],
     migrations: {
       path: migrationsDir,
       pathTs: migrationsDir,
