@@ -4,6 +4,7 @@ import { parse as parseQueryString } from 'node:querystring';
 import type { AppConfig } from '../config/app-config';
 import { answerClientErrorAsProblem, answerFrameworkErrorAsProblem } from './client-errors';
 import { BODY_LIMIT_BYTES } from './json-body';
+import { echoRequestId, requestId } from './request-id';
 
 /** The address of a request is believed from X-Forwarded-For only as far as TRUST_PROXY says. */
 export function trustProxyOption(trustProxy: AppConfig['trustProxy']): FastifyServerOptions['trustProxy'] {
@@ -16,6 +17,7 @@ export function trustProxyOption(trustProxy: AppConfig['trustProxy']): FastifySe
 export function fastifyOptions(config: AppConfig): FastifyServerOptions {
   return {
     bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestId,
     trustProxy: trustProxyOption(config.trustProxy),
     routerOptions: {
       // Express routing matched paths case-insensitively, with or without a trailing slash, params of any length
@@ -36,5 +38,7 @@ export function fastifyOptions(config: AppConfig): FastifyServerOptions {
 }
 
 export function createHttpAdapter(config: AppConfig): FastifyAdapter {
-  return new FastifyAdapter(fastifyOptions(config));
+  const adapter = new FastifyAdapter(fastifyOptions(config));
+  echoRequestId(adapter.getInstance());
+  return adapter;
 }
