@@ -24,7 +24,7 @@ export function fastifyOptions(config: AppConfig): FastifyServerOptions {
       caseSensitive: false,
       ignoreTrailingSlash: true,
       maxParamLength: 16 * 1024,
-      // a repeated parameter becomes an array, which validation answers with 400
+      // node:querystring, Express's 'simple' parser: the same values, and a repeated parameter is an array (400)
       querystringParser: (query: string) => parseQueryString(query),
     },
     clientErrorHandler: answerClientErrorAsProblem,
