@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module';
@@ -8,6 +8,7 @@ import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
 import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded-postgres';
 import { DatabaseUnavailableError } from './database/wait-for-database';
 import { configureApp } from './http/configure-app';
+import { createHttpAdapter } from './http/http-adapter';
 
 /** Errors whose message is the whole story: printed as one line, no stack. */
 const EXPECTED_STARTUP_ERRORS = [ConfigurationError, DatabaseUnavailableError, EmbeddedPostgresError];
@@ -19,14 +20,14 @@ async function bootstrap(): Promise<void> {
     embedded = await EmbeddedPostgres.start({ dataDir: config.embedded.dir, port: config.embedded.port, log: (m) => console.log(m) });
     config.database.url = embedded.url;
   }
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
     app.useLogger(app.get(Logger));
     // from here on, log as it happens: what start-up says (waiting for the database, migrations) must be seen
     // while it waits, and must not be lost when start-up fails (Nest would hold it until listen() succeeds)
     app.flushLogs();
-    configureApp(app, config);
+    configureApp(app);
     closeConnectionsWhenDraining(app);
     await app.listen(config.port, config.host);
   } catch (error) {
@@ -42,10 +43,10 @@ async function bootstrap(): Promise<void> {
 let shuttingDown = false;
 
 /** Once shutdown starts, every response tells its client to close the connection. */
-function closeConnectionsWhenDraining(app: NestExpressApplication): void {
-  app.use((_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
-    if (shuttingDown) res.setHeader('Connection', 'close');
-    next();
+function closeConnectionsWhenDraining(app: NestFastifyApplication): void {
+  app.getHttpAdapter().getInstance().addHook('onRequest', (_request, reply, done) => {
+    if (shuttingDown) void reply.header('Connection', 'close');
+    done();
   });
 }
 
@@ -53,7 +54,7 @@ function closeConnectionsWhenDraining(app: NestExpressApplication): void {
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their responses say Connection: close),
  * close idle keep-alive connections, close the ORM and the embedded database, exit 0.
  */
-function handleShutdown(app: NestExpressApplication, config: AppConfig, embedded: EmbeddedPostgres | undefined): void {
+function handleShutdown(app: NestFastifyApplication, config: AppConfig, embedded: EmbeddedPostgres | undefined): void {
   const server = app.getHttpServer() as Server;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;

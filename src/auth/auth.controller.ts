@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ProblemDto } from '../errors/problem.dto';
 import { AuthService } from './auth.service';
 import { AuthResponseDto } from './dto/auth-response.dto';
@@ -33,7 +33,7 @@ export class AuthController {
     description: 'Too many failed logins for this address and e-mail; see Retry-After',
     headers: { 'Retry-After': { description: 'Seconds until a login may be tried again', schema: { type: 'integer' } } },
   })
-  login(@Body() dto: LoginDto, @Req() request: Request): Promise<AuthResponseDto> {
+  login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     // req.ip honours X-Forwarded-For only when TRUST_PROXY says so
     return this.auth.login(dto, request.ip ?? request.socket.remoteAddress ?? 'unknown');
   }

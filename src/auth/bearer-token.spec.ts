@@ -1,11 +1,11 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { extractBearerToken } from './bearer-token';
 
 const sut = extractBearerToken;
 
 const segment = (value: string) => Buffer.from(value).toString('base64url');
 const token = (payload: string) => `${segment('{"alg":"HS256","typ":"JWT"}')}.${segment(payload)}.c2lnbmF0dXJl`;
-const withAuthorization = (authorization?: string) => ({ headers: authorization === undefined ? {} : { authorization } }) as Request;
+const withAuthorization = (authorization?: string) => ({ headers: authorization === undefined ? {} : { authorization } }) as FastifyRequest;
 
 describe(extractBearerToken.name, () => {
   const good = token('{"sub":"x","exp":1}');

@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { ExtractJwt } from 'passport-jwt';
 
 const fromBearerHeader = ExtractJwt.fromAuthHeaderAsBearerToken();
@@ -20,7 +20,7 @@ function hasObjectPayload(token: string): boolean {
  * is not a JSON object counts as none: jsonwebtoken throws a TypeError on a signed `null` payload
  * instead of failing the verification, which would otherwise surface as a 500.
  */
-export function extractBearerToken(request: Request): string | null {
+export function extractBearerToken(request: FastifyRequest): string | null {
   const token = fromBearerHeader(request);
   return token && hasObjectPayload(token) ? token : null;
 }

@@ -1,8 +1,8 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedUser } from './authenticated-user';
 
 /** The user the JWT guard authenticated. */
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthenticatedUser => {
-  return ctx.switchToHttp().getRequest<Request & { user: AuthenticatedUser }>().user;
+  return ctx.switchToHttp().getRequest<FastifyRequest & { user: AuthenticatedUser }>().user;
 });

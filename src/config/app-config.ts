@@ -42,7 +42,7 @@ function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'true') return true;
   if (value === 'false' || value === '') return false;
   if (/^\d+$/.test(value)) return Number(value);
-  return value; // an address list or an Express preset such as "loopback"
+  return value; // an address list or a proxy-addr preset such as "loopback"
 }
 
 /** Validates the environment; throws ConfigurationError naming the first bad variable. */

@@ -1,6 +1,6 @@
 import { EntityManager } from '@mikro-orm/postgresql';
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
 import { OWNER_FILTER, OwnerFilterParams } from './owner-filter';
 
@@ -13,7 +13,7 @@ export class OwnerFilterInterceptor implements NestInterceptor {
   constructor(private readonly em: EntityManager) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const user = context.switchToHttp().getRequest<Request & { user?: { id: string } }>().user;
+    const user = context.switchToHttp().getRequest<FastifyRequest & { user?: { id: string } }>().user;
     if (user) this.em.setFilterParams(OWNER_FILTER, { userId: user.id } satisfies OwnerFilterParams);
     return next.handle();
   }

@@ -3,32 +3,32 @@ import { ArgumentsHost, BadRequestException, HttpException, Logger, Unauthorized
 import { problem, ProblemException, validationProblem } from './problem';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
-/** What the filter wrote: a stand-in for Express's response, recording status, headers and body. */
+/** What the filter wrote: a stand-in for Fastify's reply, recording status, headers and body. */
 class RecordedResponse {
   statusCode = 200;
-  headers: Record<string, string> = {};
+  sentHeaders: Record<string, string> = {};
   body: string | undefined;
   ended = false;
-  constructor(readonly headersSent = false) {}
+  readonly raw: { headersSent: boolean; end(): void };
+  constructor(headersSent = false) {
+    this.raw = { headersSent, end: () => (this.ended = true) };
+  }
   status(code: number) {
     this.statusCode = code;
     return this;
   }
-  set(headers: Record<string, string>) {
-    Object.assign(this.headers, headers);
+  headers(headers: Record<string, string>) {
+    Object.assign(this.sentHeaders, headers);
     return this;
   }
   send(body: string) {
     this.body = body;
     return this;
   }
-  end() {
-    this.ended = true;
-  }
 }
 
 function hostFor(response: RecordedResponse): ArgumentsHost {
-  const request = { method: 'POST', path: '/tasks' };
+  const request = { method: 'POST', url: '/tasks?limit=5' };
   return { switchToHttp: () => ({ getResponse: () => response, getRequest: () => request }) } as unknown as ArgumentsHost;
 }
 
@@ -46,7 +46,7 @@ describe(ProblemDetailsFilter.name, () => {
   async function answer(error: unknown): Promise<{ status: number; headers: Record<string, string>; body: Record<string, unknown>; text: string }> {
     const response = new RecordedResponse();
     await sut.catch(error, hostFor(response));
-    return { status: response.statusCode, headers: response.headers, body: JSON.parse(response.body!), text: response.body! };
+    return { status: response.statusCode, headers: response.sentHeaders, body: JSON.parse(response.body!), text: response.body! };
   }
 
   it('answers an unknown error with a generic 500 and puts the detail only in the log', async () => {

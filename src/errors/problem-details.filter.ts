@@ -1,8 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { DeletedAccountCheck } from '../auth/deleted-account-check';
 import { invalidToken } from '../auth/invalid-token';
+import { bodyReadProblem } from '../http/json-body';
 import { databaseErrorStatus } from './database-error-status';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemException, RETRY_AFTER_SECONDS } from './problem';
 
@@ -27,20 +28,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   async catch(error: unknown, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
-    const response = http.getResponse<Response>();
-    const request = http.getRequest<Request>();
-    let { body, headers } = this.toProblem(error, request);
-    if (isClientError(body.status) && (await this.deletedAccounts?.isDeleted((request as Request & { user?: AuthenticatedUser }).user))) {
+    const response = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    let { body, headers } = this.toProblem(bodyReadProblem(error) ?? error, request);
+    if (isClientError(body.status) && (await this.deletedAccounts?.isDeleted((request as FastifyRequest & { user?: AuthenticatedUser }).user))) {
       ({ body, headers } = this.toProblem(invalidToken(), request));
     }
-    if (response.headersSent) {
-      response.end();
+    if (response.raw.headersSent) {
+      response.raw.end();
       return;
     }
-    response.status(body.status).set({ ...headers, 'Content-Type': PROBLEM_CONTENT_TYPE }).send(JSON.stringify(body));
+    void response.status(body.status).headers({ ...headers, 'Content-Type': PROBLEM_CONTENT_TYPE }).send(JSON.stringify(body));
   }
 
-  private toProblem(error: unknown, request: Request): { body: ProblemDetails; headers: Record<string, string> } {
+  private toProblem(error: unknown, request: FastifyRequest): { body: ProblemDetails; headers: Record<string, string> } {
     if (error instanceof ProblemException) {
       return { body: error.problem, headers: this.withChallenge(error.problem.status, error.headers) };
     }
@@ -51,12 +52,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const dbStatus = databaseErrorStatus(error);
     if (dbStatus !== undefined) {
       if (dbStatus === 503) {
-        this.logger.warn(`Database unavailable on ${request.method} ${request.path}: ${describe(error)}`);
+        this.logger.warn(`Database unavailable on ${request.method} ${pathOf(request)}: ${describe(error)}`);
         return { body: problem(503, DETAIL_BY_STATUS[503]), headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
       }
       return { body: problem(dbStatus, DETAIL_BY_STATUS[dbStatus]), headers: {} };
     }
-    this.logger.error(`Unhandled error on ${request.method} ${request.path}`, error instanceof Error ? error.stack : String(error));
+    this.logger.error(`Unhandled error on ${request.method} ${pathOf(request)}`, error instanceof Error ? error.stack : String(error));
     return { body: problem(500, 'An unexpected error occurred'), headers: {} };
   }
 
@@ -76,6 +77,11 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 /** 4xx other than 401 and 429 (a login answer, where no token is involved). */
 function isClientError(status: number): boolean {
   return status >= 400 && status < 500 && status !== 401 && status !== 429;
+}
+
+function pathOf(request: FastifyRequest): string {
+  const query = request.url.indexOf('?');
+  return query === -1 ? request.url : request.url.slice(0, query);
 }
 
 function describe(error: unknown): string {

@@ -1,15 +1,16 @@
-import { json } from 'express';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TextDecoder } from 'node:util';
 import { problem, ProblemException } from '../errors/problem';
+import { decodedBody } from './content-encoding';
 
 export const BODY_LIMIT_BYTES = 100 * 1024;
 /** Deeper JSON than any DTO needs is refused before it is parsed (deep nesting costs stack, not bytes). */
 const MAX_DEPTH = 32;
-
-class TooDeepError extends Error {}
+/** application/json and application/*+json, whatever their parameters. */
+const JSON_TYPE = /^application\/(?:[\w!#$%&'*.^`|~-]+\+)?json\s*(?:;|$)/i;
 
 /** Counts [ and { outside strings; cheap over a body that is at most 100 KiB. */
-function assertShallow(_req: Request, _res: Response, buffer: Buffer): void {
+function isShallow(buffer: Buffer): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < buffer.length; i++) {
@@ -19,40 +20,75 @@ function assertShallow(_req: Request, _res: Response, buffer: Buffer): void {
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
-      if (++depth > MAX_DEPTH) throw new TooDeepError();
+      if (++depth > MAX_DEPTH) return false;
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
+  return true;
 }
 
-/** body-parser's documented error types, as problems. */
-function toProblem(error: { type?: string; status?: number }): ProblemException | undefined {
-  // a corrupt gzip/deflate/br body fails in zlib: body-parser marks it 400 but gives it no type
-  if (error.type === undefined && typeof error.status === 'number' && error.status >= 400 && error.status < 500) {
-    return new ProblemException(problem(400, 'The request body could not be read (bad Content-Encoding?)'));
-  }
-  switch (error.type) {
-    case 'entity.too.large':
-      return new ProblemException(problem(413, `The request body exceeds the limit of ${BODY_LIMIT_BYTES / 1024} KiB`));
-    case 'entity.parse.failed':
-      return new ProblemException(problem(400, 'The body is not valid JSON (a JSON object is expected)'));
-    case 'entity.verify.failed':
-      return new ProblemException(problem(400, `The JSON body is nested deeper than ${MAX_DEPTH} levels`));
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new ProblemException(problem(415, 'The body must be JSON in UTF-8'));
-    case 'request.aborted':
-    case 'request.size.invalid':
-    case 'stream.encoding.set':
-      return new ProblemException(problem(400, 'The request body could not be read'));
-    default:
-      return undefined;
+const notJson = () => new ProblemException(problem(400, 'The body is not valid JSON (a JSON object is expected)'));
+
+const UTF_8 = new TextDecoder('utf-8');
+const unsupportedCharset = () => new ProblemException(problem(415, 'The body must be JSON in UTF-8'));
+
+/** The decoder of the body's charset: UTF-8 when none is named; other UTF encodings as body-parser read them. */
+function decoderOf(request: FastifyRequest): TextDecoder {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1].toLowerCase() ?? 'utf-8';
+  if (charset === 'utf-8') return UTF_8;
+  if (!charset.startsWith('utf-')) throw unsupportedCharset();
+  try {
+    return new TextDecoder(charset); // strips a byte order mark, as body-parser did
+  } catch {
+    throw unsupportedCharset();
   }
 }
 
-/** JSON bodies: at most 100 KiB, objects or arrays only (strict), at most 32 levels deep. */
-export function jsonBodyParser(): RequestHandler[] {
-  const parse = json({ limit: BODY_LIMIT_BYTES, strict: true, verify: assertShallow, type: ['application/json', 'application/*+json'] });
-  const mapErrors = (error: unknown, _req: Request, _res: Response, next: NextFunction) =>
-    next(toProblem(error as { type?: string }) ?? error);
-  return [parse, mapErrors as unknown as RequestHandler];
+/** An object or an array (strict), at most 32 levels deep; an empty body is {} (as body-parser read it). */
+function parseJson(request: FastifyRequest, buffer: Buffer): unknown {
+  if (!isShallow(buffer)) throw new ProblemException(problem(400, `The JSON body is nested deeper than ${MAX_DEPTH} levels`));
+  const text = decoderOf(request).decode(buffer);
+  if (text.length === 0) return {};
+  const first = text.trimStart()[0]; // wider than JSON's whitespace, but JSON.parse refuses the rest anyway
+  if (first !== '{' && first !== '[') throw notJson();
+  try {
+    return JSON.parse(text); // not Fastify's secure-json-parse: a "__proto__" key must reach validation, which names it
+  } catch {
+    throw notJson();
+  }
+}
+
+/** type-is's test: a body is there when its length is given (even 0) or it is chunked. */
+function hasBody(request: FastifyRequest): boolean {
+  return request.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(request.headers['content-length'] ?? NaN));
+}
+
+/** Before a JSON body is read: its charset must be a UTF (415), and its Content-Encoding is decoded (415 if unknown). */
+function decodeJsonBody(request: FastifyRequest, payload: NodeJS.ReadableStream): NodeJS.ReadableStream {
+  if (!hasBody(request) || !JSON_TYPE.test(request.headers['content-type'] ?? '')) return payload;
+  decoderOf(request);
+  return decodedBody(request.headers, payload);
+}
+
+/**
+ * The only body parser. JSON bodies: at most 100 KiB once decoded (Fastify's bodyLimit), objects or arrays
+ * only, at most 32 levels deep. A body of any other type is not read: validation then answers 400.
+ */
+export function registerJsonBody(fastify: FastifyInstance): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addHook('preParsing', async (request, _reply, payload) => decodeJsonBody(request, payload));
+  fastify.addContentTypeParser(JSON_TYPE, { parseAs: 'buffer' }, async (request: FastifyRequest, body: Buffer) => parseJson(request, body));
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+}
+
+/** Fastify's own errors while reading a body, as problems (undefined for any other error). */
+export function bodyReadProblem(error: unknown): ProblemException | undefined {
+  const { code, statusCode } = (error ?? {}) as { code?: unknown; statusCode?: unknown };
+  if (typeof code !== 'string' || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ProblemException(problem(413, `The request body exceeds the limit of ${BODY_LIMIT_BYTES / 1024} KiB`));
+  // a corrupt gzip/deflate/br body fails in zlib; Fastify marks every error of the body stream 400
+  if (code.startsWith('Z_')) return new ProblemException(problem(400, 'The request body could not be read (bad Content-Encoding?)'));
+  if (code.startsWith('FST_ERR_CTP_') || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+    return new ProblemException(problem(statusCode, 'The request body could not be read'));
+  }
+  return undefined;
 }

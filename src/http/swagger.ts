@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { PUBLIC_OPERATION_EXTENSION } from '../auth/public.decorator';
 import { STATUS_CODES } from 'node:http';
@@ -62,7 +63,19 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return document;
 }
 
-export function setupSwagger(app: INestApplication): void {
+/** Fastify sends the page, its init script and the YAML without a charset (Express said utf-8): they are UTF-8. */
+function declareUtf8(app: NestFastifyApplication): void {
+  app.getHttpAdapter().getInstance().addHook('onSend', (request, reply, payload, done) => {
+    if (request.url.startsWith('/docs')) {
+      const type = reply.getHeader('content-type');
+      if (typeof type === 'string' && /^(?:text\/html|text\/yaml|application\/javascript)$/.test(type)) void reply.header('content-type', `${type}; charset=utf-8`);
+    }
+    done(null, payload);
+  });
+}
+
+export function setupSwagger(app: NestFastifyApplication): void {
+  declareUtf8(app);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
     yamlDocumentUrl: 'docs-yaml',

@@ -3,7 +3,7 @@ import {
   ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiNotFoundResponse,
   ApiOkResponse, ApiOperation, ApiParam, ApiPreconditionFailedResponse, ApiTags, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { ProblemDto } from '../errors/problem.dto';
@@ -29,9 +29,9 @@ export class TasksController {
   @Post()
   @ApiOperation({ summary: 'Create a task owned by the caller' })
   @ApiCreatedResponse({ type: TaskDto, headers: { ...ETAG_HEADER, Location: { description: '/tasks/{id}', schema: { type: 'string' } } } })
-  async create(@Body() dto: CreateTaskDto, @Res({ passthrough: true }) res: Response): Promise<TaskDto> {
+  async create(@Body() dto: CreateTaskDto, @Res({ passthrough: true }) res: FastifyReply): Promise<TaskDto> {
     const task = await this.tasks.create(dto);
-    res.location(`/tasks/${task.id}`);
+    res.header('Location', `/tasks/${task.id}`);
     return this.withEtag(task, res);
   }
 
@@ -48,7 +48,7 @@ export class TasksController {
   @ApiParam({ name: 'id', format: 'uuid' })
   @ApiOkResponse({ type: TaskDto, headers: ETAG_HEADER })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such task, or another user’s' })
-  async get(@Param('id', UuidParamPipe) id: string, @Res({ passthrough: true }) res: Response): Promise<TaskDto> {
+  async get(@Param('id', UuidParamPipe) id: string, @Res({ passthrough: true }) res: FastifyReply): Promise<TaskDto> {
     return this.withEtag(await this.tasks.get(id), res);
   }
 
@@ -63,7 +63,7 @@ export class TasksController {
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: UpdateTaskDto,
     @Headers('if-match') ifMatch: string | undefined,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<TaskDto> {
     return this.withEtag(await this.tasks.update(id, dto, acceptedVersions(ifMatch)), res);
   }
@@ -78,8 +78,8 @@ export class TasksController {
     await this.tasks.delete(id);
   }
 
-  private withEtag(task: TaskData, res: Response): TaskDto {
-    res.setHeader('ETag', etagOf(task.version));
+  private withEtag(task: TaskData, res: FastifyReply): TaskDto {
+    res.header('ETag', etagOf(task.version));
     return TaskDto.from(task);
   }
 }

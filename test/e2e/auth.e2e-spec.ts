@@ -320,6 +320,27 @@ describe('auth with TRUST_PROXY=loopback and LOGIN_MAX_FAILURES=3', () => {
   });
 });
 
+describe('auth with TRUST_PROXY=1 (a hop count) and LOGIN_MAX_FAILURES=3', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ LOGIN_MAX_FAILURES: '3', TRUST_PROXY: '1' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('believes one hop of X-Forwarded-For, the one the proxy added, and no more', async () => {
+    const user = await registerUser(t.http);
+    const attacker = { 'X-Forwarded-For': '203.0.113.10' };
+    for (let i = 0; i < 3; i++) expectProblem(await login(t, user.email, 'wrong', attacker), 401);
+    expectProblem(await login(t, user.email, user.password, attacker), 429);
+    // what the client wrote before the proxy's entry is not believed
+    expectProblem(await login(t, user.email, user.password, { 'X-Forwarded-For': '198.51.100.1, 203.0.113.10' }), 429);
+    await login(t, user.email, user.password, { 'X-Forwarded-For': '203.0.113.10, 203.0.113.20' }).expect(200);
+    await login(t, user.email, user.password).expect(200); // the proxy's own address is another client
+  });
+});
+
 describe('auth with LOGIN_MAX_FAILURES=1 and LOGIN_WINDOW_SECONDS=2', () => {
   let t: TestApp;
   beforeAll(async () => {

@@ -229,6 +229,16 @@ describe('HTTP contract (General)', () => {
       expect(res.status).toBe(200);
     });
 
+    it('answers with an X-Request-Id: the caller\'s when it is a sane token, else a new UUID', async () => {
+      const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+      expect((await request(t.http).get('/health/live').expect(200)).headers['x-request-id']).toMatch(uuid);
+      expect((await request(t.http).get('/nope').expect(404)).headers['x-request-id']).toMatch(uuid);
+      expect((await request(t.http).get('/users/me').set(user.auth).set('X-Request-Id', 'trace-1.a_B').expect(200)).headers['x-request-id']).toBe('trace-1.a_B');
+      for (const insane of ['has space', 'x'.repeat(65), 'semi;colon']) {
+        expect((await request(t.http).get('/health/live').set('X-Request-Id', insane)).headers['x-request-id']).toMatch(uuid);
+      }
+    });
+
     it('answers 400 problem+json to a request that is not HTTP', async () => {
       expectProblem(await rawRequest(port, 'HELLO THERE\r\n\r\n'), 400);
       await stillServes();

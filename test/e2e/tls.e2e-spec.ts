@@ -5,7 +5,7 @@
  */
 import { MikroORM as CoreMikroORM } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/postgresql';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { ormOptions } from '../../src/database/orm-options';
 import { configureApp } from '../../src/http/configure-app';
+import { createHttpAdapter } from '../../src/http/http-adapter';
 import { TEST_JWT_SECRET } from '../support/test-app';
 import { freePort } from '../support/free-port';
 
@@ -151,9 +152,10 @@ describe('TLS to PostgreSQL', () => {
     const url = appUrl('?sslmode=require');
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', MIGRATE_ON_START: 'true' });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
-    const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-    configureApp(app, config);
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bodyParser: false, logger: false });
+    configureApp(app);
     await app.init();
+    await app.getHttpAdapter().getInstance().ready();
     try {
       const orm = app.get(CoreMikroORM);
       const rows = await orm.em.fork().getConnection().execute(SSL_OF_THIS_CONNECTION);

@@ -1,17 +1,18 @@
 import { Test } from '@nestjs/testing';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { AppModule } from '../../src/app.module';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/http/configure-app';
+import { createHttpAdapter } from '../../src/http/http-adapter';
 import { createMigratedDatabase, dropDatabase } from './test-database';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   http: Server;
   config: AppConfig;
   /** Direct SQL on this file's database, to assert what was stored. */
@@ -31,9 +32,10 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     ...env,
   });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-  configureApp(app, config);
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bodyParser: false, logger: false });
+  configureApp(app);
   await app.init();
+  await app.getHttpAdapter().getInstance().ready(); // routes in place before the tests call the server directly
   const db = new Pool({ connectionString: url, max: 2 });
   return {
     app,

@@ -1,0 +1,44 @@
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
+import { parse as parseQueryString } from 'node:querystring';
+import type { AppConfig } from '../config/app-config';
+import { answerClientErrorAsProblem, answerFrameworkErrorAsProblem } from './client-errors';
+import { BODY_LIMIT_BYTES } from './json-body';
+import { echoRequestId, requestId } from './request-id';
+
+/** The address of a request is believed from X-Forwarded-For only as far as TRUST_PROXY says. */
+export function trustProxyOption(trustProxy: AppConfig['trustProxy']): FastifyServerOptions['trustProxy'] {
+  // a hop count trusts that many hops (Express semantics, documented in the README); Fastify on its own
+  // would trust no hop at all for a number
+  return typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy;
+}
+
+/** Fastify's options: routing, timeouts and limits as the HTTP contract (and Node's defaults) want them. */
+export function fastifyOptions(config: AppConfig): FastifyServerOptions {
+  return {
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestId,
+    trustProxy: trustProxyOption(config.trustProxy),
+    routerOptions: {
+      // Express routing matched paths case-insensitively, with or without a trailing slash, params of any length
+      caseSensitive: false,
+      ignoreTrailingSlash: true,
+      maxParamLength: 16 * 1024,
+      // node:querystring, Express's 'simple' parser: the same values, and a repeated parameter is an array (400)
+      querystringParser: (query: string) => parseQueryString(query),
+    },
+    clientErrorHandler: answerClientErrorAsProblem,
+    frameworkErrors: answerFrameworkErrorAsProblem,
+    // while draining, requests still arriving on open connections are served (their answers say Connection: close)
+    return503OnClosing: false,
+    // Node's own defaults, which Fastify changes (72 s keep-alive, no request timeout)
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
+  };
+}
+
+export function createHttpAdapter(config: AppConfig): FastifyAdapter {
+  const adapter = new FastifyAdapter(fastifyOptions(config));
+  echoRequestId(adapter.getInstance());
+  return adapter;
+}
