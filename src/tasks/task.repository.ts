@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EntityRepository } from '@mikro-orm/postgresql';
 import { OWNER_FILTER, ownerCondition } from '../database/owner-filter';
+import { isoFromTimestamptz } from '../database/timestamptz-text';
 import { Task } from './task.entity';
 import type { TaskCursor } from './task-cursor';
 
@@ -10,13 +11,11 @@ export interface TaskChanges {
   completed?: boolean;
 }
 
-/** A task as the API shows it: plain data, no entity (nothing on the request path needs a managed one). */
-export type TaskData = Pick<Task, 'id' | 'title' | 'description' | 'completed' | 'createdAt' | 'updatedAt' | 'version'>;
+/** A task as the API shows it: plain data, no entity (nothing on the request path needs a managed one); ISO timestamps. */
+export type TaskData = Pick<Task, 'id' | 'title' | 'description' | 'completed' | 'version'> & { createdAt: string; updatedAt: string };
 
-/** The columns of TaskData under their property names (timestamps arrive as text: see query()). */
+/** The columns of TaskData under their property names (timestamps arrive as PostgreSQL's text: see query()). */
 const TASK_COLUMNS = '"id", "title", "description", "completed", "created_at" as "createdAt", "updated_at" as "updatedAt", "version"';
-
-type TaskRow = Omit<TaskData, 'createdAt' | 'updatedAt'> & { createdAt: string; updatedAt: string };
 
 /**
  * The tasks data-access layer: the only code allowed to query Task (src/structure.spec.ts checks this).
@@ -34,7 +33,7 @@ export class TaskRepository extends EntityRepository<Task> {
   /** One INSERT, no BEGIN/COMMIT around it (a single statement is atomic by itself), values as the entity's defaults. */
   async createOwned(changes: Required<Pick<TaskChanges, 'title'>> & TaskChanges): Promise<TaskData> {
     const owner = this.ownerId();
-    const now = new Date();
+    const now = new Date().toISOString();
     const task: TaskData = {
       id: randomUUID(), title: changes.title, description: changes.description ?? null, completed: changes.completed ?? false,
       createdAt: now, updatedAt: now, version: 1,
@@ -101,9 +100,13 @@ export class TaskRepository extends EntityRepository<Task> {
   /** Runs on this request's EntityManager (its transaction, if any), errors converted as ORM calls' are. */
   private async query(sql: string, params: unknown[]): Promise<TaskData[]> {
     const em = this.getEntityManager();
-    const rows = await em.execute<TaskRow[]>(sql, params, 'all');
-    // MikroORM has pg return timestamptz as text; its platform parses it as hydration would (years < 100 included)
+    const rows = await em.execute<TaskData[]>(sql, params, 'all');
     const platform = em.getPlatform();
-    return rows.map((row) => ({ ...row, createdAt: platform.parseDate(row.createdAt) as Date, updatedAt: platform.parseDate(row.updatedAt) as Date }));
+    const parse = (text: string) => platform.parseDate(text) as Date;
+    for (const row of rows) {
+      row.createdAt = isoFromTimestamptz(row.createdAt, parse);
+      row.updatedAt = isoFromTimestamptz(row.updatedAt, parse);
+    }
+    return rows;
   }
 }

@@ -29,8 +29,8 @@ export class TaskDto {
       title: task.title,
       description: task.description,
       completed: task.completed,
-      createdAt: task.createdAt.toISOString(),
-      updatedAt: task.updatedAt.toISOString(),
+      createdAt: task.createdAt,
+      updatedAt: task.updatedAt,
       version: task.version,
     };
   }
