@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { expectInvalid, expectProblem } from '../support/problem-assertions';
-import { createTestApp, registerUser, TestApp, uniqueEmail } from '../support/test-app';
+import { registerUser, TestApp, uniqueEmail, useTestApp } from '../support/test-app';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -28,13 +28,7 @@ function login(t: TestApp, email: string, password: string, headers: Record<stri
 }
 
 describe('auth (default limits)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
 
   describe('POST /auth/register', () => {
     it('answers 201 { user, accessToken, tokenType: "Bearer", expiresIn } with user exactly as GET /users/me', async () => {
@@ -251,13 +245,7 @@ describe('auth (default limits)', () => {
 });
 
 describe('auth with LOGIN_MAX_FAILURES=3 (client address from the socket: TRUST_PROXY unset)', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ LOGIN_MAX_FAILURES: '3' });
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '3' });
 
   it('answers 429 at the 4th failure: the limit is configurable', async () => {
     const user = await registerUser(t.http);
@@ -299,13 +287,7 @@ describe('auth with LOGIN_MAX_FAILURES=3 (client address from the socket: TRUST_
 });
 
 describe('auth with TRUST_PROXY=loopback and LOGIN_MAX_FAILURES=3', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ LOGIN_MAX_FAILURES: '3', TRUST_PROXY: 'loopback' });
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '3', TRUST_PROXY: 'loopback' });
 
   it('counts per forwarded client address: one client locked out does not lock out another', async () => {
     const user = await registerUser(t.http);
@@ -321,13 +303,7 @@ describe('auth with TRUST_PROXY=loopback and LOGIN_MAX_FAILURES=3', () => {
 });
 
 describe('auth with TRUST_PROXY=1 (a hop count) and LOGIN_MAX_FAILURES=3', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ LOGIN_MAX_FAILURES: '3', TRUST_PROXY: '1' });
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '3', TRUST_PROXY: '1' });
 
   it('believes one hop of X-Forwarded-For, the one the proxy added, and no more', async () => {
     const user = await registerUser(t.http);
@@ -342,13 +318,7 @@ describe('auth with TRUST_PROXY=1 (a hop count) and LOGIN_MAX_FAILURES=3', () =>
 });
 
 describe('auth with LOGIN_MAX_FAILURES=1 and LOGIN_WINDOW_SECONDS=2', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ LOGIN_MAX_FAILURES: '1', LOGIN_WINDOW_SECONDS: '2' });
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ LOGIN_MAX_FAILURES: '1', LOGIN_WINDOW_SECONDS: '2' });
 
   it('lets the client in again once the window has passed, as Retry-After said', async () => {
     const user = await registerUser(t.http);

@@ -50,6 +50,16 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   };
 }
 
+/** A test app for the enclosing describe block: created before its tests, closed after them. */
+export function useTestApp(env: Record<string, string> = {}): TestApp {
+  const app = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(app, await createTestApp(env));
+  });
+  afterAll(() => app.close());
+  return app;
+}
+
 let counter = 0;
 
 export function uniqueEmail(prefix = 'user'): string {
