@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { onSendHookHandler } from 'fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { PUBLIC_OPERATION_EXTENSION } from '../auth/public.decorator';
 import { STATUS_CODES } from 'node:http';
@@ -63,19 +64,26 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   return document;
 }
 
-/** Fastify sends the page, its init script and the YAML without a charset (Express said utf-8): they are UTF-8. */
-function declareUtf8(app: NestFastifyApplication): void {
-  app.getHttpAdapter().getInstance().addHook('onSend', (request, reply, payload, done) => {
-    if (request.url.startsWith('/docs')) {
-      const type = reply.getHeader('content-type');
-      if (typeof type === 'string' && /^(?:text\/html|text\/yaml|application\/javascript)$/.test(type)) void reply.header('content-type', `${type}; charset=utf-8`);
-    }
-    done(null, payload);
+const UTF8_TYPES = /^(?:text\/html|text\/yaml|application\/javascript)$/;
+
+/** Adds the charset to a text answer of the documentation (Fastify sends these without one; they are UTF-8). */
+const declareUtf8: onSendHookHandler = (_request, reply, payload, done) => {
+  const type = reply.getHeader('content-type');
+  if (typeof type === 'string' && UTF8_TYPES.test(type)) void reply.header('content-type', `${type}; charset=utf-8`);
+  done(null, payload);
+};
+
+/** Only on the /docs routes (page, assets, init script, YAML): no other answer passes through the hook. */
+function declareUtf8OnDocs(app: NestFastifyApplication): void {
+  app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
+    if (!route.url.startsWith('/docs')) return;
+    const own = route.onSend === undefined ? [] : Array.isArray(route.onSend) ? route.onSend : [route.onSend];
+    route.onSend = [...own, declareUtf8];
   });
 }
 
 export function setupSwagger(app: NestFastifyApplication): void {
-  declareUtf8(app);
+  declareUtf8OnDocs(app);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
     yamlDocumentUrl: 'docs-yaml',

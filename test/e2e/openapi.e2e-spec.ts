@@ -150,6 +150,17 @@ describe('OpenAPI document (/docs-json) and Swagger UI (/docs)', () => {
     await request(t.http).get('/docs/swagger-ui-bundle.js').expect(200);
   });
 
+  it.each([
+    ['/docs', 'text/html'],
+    ['/docs/swagger-ui-init.js', 'application/javascript'],
+    ['/docs-yaml', 'text/yaml'],
+  ])('serves %s as %s in UTF-8, and nothing else gets a charset added', async (url, type) => {
+    const res = await request(t.http).get(url).redirects(1).expect(200);
+    expect(res.headers['content-type']).toBe(`${type}; charset=utf-8`);
+    const health = await request(t.http).get('/health/live').expect(200);
+    expect(health.headers['content-type']).toBe('application/json; charset=utf-8');
+  });
+
   it('yields a typed client (openapi-typescript + openapi-fetch) that compiles under tsc --strict', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'task-service-client-'));
     try {
