@@ -11,8 +11,9 @@ import { cancelTimedOutQueries } from './query-timeout';
 export const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
 
 /**
- * The MikroORM options for one database URL. Without the Migrator extension: it loads umzug and its CLI
- * (a tenth of the start-up time), so only what migrates adds it (migrationOrmOptions in migrate.ts). Shared by the app, the CLI (mikro-orm.config.ts) and the tests.
+ * The MikroORM options for one database URL, shared by the app and the tests. Without the Migrator extension:
+ * it loads umzug and its CLI (a tenth of the start-up time), so only what migrates adds it (migrationOrmOptions()
+ * in migrate.ts, also used by the CLI's mikro-orm.config.ts).
  * Nothing here relies on session state or startup parameters, so a PgBouncer/Neon pooled URL works:
  * timeouts are client-side (pg's query_timeout, knex's acquire timeout), never `options=-c ...`.
  */

@@ -5,8 +5,6 @@
  */
 import { MikroORM as CoreMikroORM } from '@mikro-orm/core';
 import { MikroORM } from '@mikro-orm/postgresql';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -14,13 +12,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import request from 'supertest';
-import { AppModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { ormOptions } from '../../src/database/orm-options';
-import { configureApp } from '../../src/http/configure-app';
-import { createHttpAdapter } from '../../src/http/http-adapter';
-import { TEST_JWT_SECRET } from '../support/test-app';
+import { startApp, TEST_JWT_SECRET } from '../support/test-app';
 import { freePort } from '../support/free-port';
 
 const run = promisify(execFile);
@@ -151,11 +146,7 @@ describe('TLS to PostgreSQL', () => {
   it('the whole app on DATABASE_URL=...?sslmode=require migrates, serves, and its ORM talks TLS', async () => {
     const url = appUrl('?sslmode=require');
     const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', MIGRATE_ON_START: 'true' });
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
-    const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bodyParser: false, logger: false });
-    configureApp(app);
-    await app.init();
-    await app.getHttpAdapter().getInstance().ready();
+    const app = await startApp(config);
     try {
       const orm = app.get(CoreMikroORM);
       const rows = await orm.em.fork().getConnection().execute(SSL_OF_THIS_CONNECTION);

@@ -20,6 +20,16 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** The real AppModule with the production pipeline (HTTP adapter, body parser, Swagger) for one configuration. */
+export async function startApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bodyParser: false, logger: false });
+  configureApp(app);
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready(); // routes in place before the tests call the server directly
+  return app;
+}
+
 /** The real AppModule and production pipeline on a database of this test file's own. */
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const url = await createMigratedDatabase();
@@ -31,11 +41,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     MIGRATE_ON_START: 'false',
     ...env,
   });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bodyParser: false, logger: false });
-  configureApp(app);
-  await app.init();
-  await app.getHttpAdapter().getInstance().ready(); // routes in place before the tests call the server directly
+  const app = await startApp(config);
   const db = new Pool({ connectionString: url, max: 2 });
   return {
     app,
