@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
@@ -9,6 +8,7 @@ import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded-pos
 import { DatabaseUnavailableError } from './database/wait-for-database';
 import { configureApp } from './http/configure-app';
 import { createHttpAdapter } from './http/http-adapter';
+import { PinoNestLogger } from './http/logger';
 
 /** Errors whose message is the whole story: printed as one line, no stack. */
 const EXPECTED_STARTUP_ERRORS = [ConfigurationError, DatabaseUnavailableError, EmbeddedPostgresError];
@@ -23,7 +23,7 @@ async function bootstrap(): Promise<void> {
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createHttpAdapter(config), { bodyParser: false, bufferLogs: true, abortOnError: false });
-    app.useLogger(app.get(Logger));
+    app.useLogger(app.get(PinoNestLogger));
     // from here on, log as it happens: what start-up says (waiting for the database, migrations) must be seen
     // while it waits, and must not be lost when start-up fails (Nest would hold it until listen() succeeds)
     app.flushLogs();

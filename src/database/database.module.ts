@@ -38,8 +38,8 @@ export class DatabaseModule {
       imports: [
         MikroOrmModule.forRoot({
           ...ormOptions(config, url),
-          // every request runs in its own EntityManager fork (the owner filter's parameter lives there)
-          registerRequestContext: true,
+          // every request runs in its own EntityManager fork, made by a Fastify hook (request-context.ts)
+          registerRequestContext: false,
         }),
       ],
       providers: [DatabaseStartup],

@@ -52,12 +52,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const dbStatus = databaseErrorStatus(error);
     if (dbStatus !== undefined) {
       if (dbStatus === 503) {
-        this.logger.warn(`Database unavailable on ${request.method} ${pathOf(request)}: ${describe(error)}`);
+        this.logger.warn(`Database unavailable on ${request.method} ${pathOf(request)} (request ${request.id}): ${describe(error)}`);
         return { body: problem(503, DETAIL_BY_STATUS[503]), headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
       }
       return { body: problem(dbStatus, DETAIL_BY_STATUS[dbStatus]), headers: {} };
     }
-    this.logger.error(`Unhandled error on ${request.method} ${pathOf(request)}`, error instanceof Error ? error.stack : String(error));
+    this.logger.error(`Unhandled error on ${request.method} ${pathOf(request)} (request ${request.id})`, error instanceof Error ? error.stack : String(error));
     return { body: problem(500, 'An unexpected error occurred'), headers: {} };
   }
 

@@ -1,5 +1,9 @@
+import { MikroORM } from '@mikro-orm/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { forkEntityManagerPerRequest } from '../database/request-context';
 import { registerJsonBody } from './json-body';
+import { ROOT_LOGGER } from './logging.module';
+import { logRequests } from './request-log';
 import { setupSwagger } from './swagger';
 
 /**
@@ -8,6 +12,9 @@ import { setupSwagger } from './swagger';
  * limits, client errors) and `{ bodyParser: false }`: the JSON parser is registered here.
  */
 export function configureApp(app: NestFastifyApplication): void {
-  registerJsonBody(app.getHttpAdapter().getInstance());
+  const fastify = app.getHttpAdapter().getInstance();
+  forkEntityManagerPerRequest(fastify, app.get(MikroORM));
+  logRequests(fastify, app.get(ROOT_LOGGER));
+  registerJsonBody(fastify);
   setupSwagger(app);
 }

@@ -1,26 +1,24 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import type { Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
+import { createLogger, PinoNestLogger } from './logger';
 
-/** Structured JSON logs (pino), one line per request with its request id (Fastify's, see request-id.ts). */
+/** The pino logger (for the request log, see request-log.ts) and Nest's logger written through it. */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
+/** Structured JSON logs (pino): Nest's own messages and one line per request with its request id. */
+@Global()
 @Module({})
 export class LoggingModule {
   static forRoot(config: AppConfig): DynamicModule {
+    const logger: Logger = createLogger(config.logLevel);
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            redact: ['req.headers.authorization', 'req.headers.cookie'],
-            serializers: {
-              req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
-            customLogLevel: (_req, res, error) => (error ? 'error' : res.statusCode >= 500 ? 'warn' : 'info'),
-          },
-        }),
+      providers: [
+        { provide: ROOT_LOGGER, useValue: logger },
+        { provide: PinoNestLogger, useValue: new PinoNestLogger(logger) },
       ],
+      exports: [ROOT_LOGGER, PinoNestLogger],
     };
   }
 }

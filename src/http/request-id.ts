@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export const REQUEST_ID_HEADER = 'X-Request-Id';
 
-/** The caller's X-Request-Id when it is a sane token, else a new UUID (Fastify's genReqId; pino-http logs it). */
+/** The caller's X-Request-Id when it is a sane token, else a new UUID (Fastify's genReqId; the request log shows it). */
 export function requestId(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
