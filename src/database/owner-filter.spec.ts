@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import { ForeignKeyConstraintViolationException, MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import { insertTasks, taskRow } from '../../test/support/tasks';
 import { createTestApp, registerUser, type RegisteredUser, type TestApp } from '../../test/support/test-app';
 import { Task } from '../tasks/task.entity';
@@ -151,6 +151,26 @@ describe(`${ownerFilter.name} filter on the application's ORM`, () => {
       expect(own?.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       expect((await repo.page(undefined, undefined, 100)).map((task) => task.id).sort()).toEqual([...aliceTasks].sort());
       expect(await as(alice).getRepository(Task).updateOwned(bobTasks[0], { title: 'taken over' })).toBeUndefined();
+    });
+
+    it("the repository's statements join the EntityManager's transaction, and roll back with it", async () => {
+      await expect(
+        as(alice).transactional(async (em) => {
+          const repo = em.getRepository(Task);
+          const task = await repo.createOwned({ title: 'rolled back' });
+          expect(await repo.findOwned(task.id)).toMatchObject({ title: 'rolled back' }); // the same connection sees it
+          expect(await repo.updateOwned(task.id, { completed: true })).toMatchObject({ completed: true, version: 2 });
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      const { rows } = await t.db.query<{ n: number }>("select count(*)::int as n from tasks where title = 'rolled back'");
+      expect(rows[0].n).toBe(0);
+    });
+
+    it("the repository's statements fail with MikroORM's own exceptions (here: an owner that does not exist)", async () => {
+      const em = bare();
+      em.setFilterParams(OWNER_FILTER, { userId: randomUUID() });
+      await expect(em.getRepository(Task).createOwned({ title: 'nobody' })).rejects.toBeInstanceOf(ForeignKeyConstraintViolationException);
     });
 
     it('count counts only the owner\'s tasks', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EntityRepository } from '@mikro-orm/postgresql';
+import { runFixedStatement } from '../database/fixed-statement';
 import { OWNER_FILTER, ownerCondition } from '../database/owner-filter';
 import { isoFromTimestamptz } from '../database/timestamptz-text';
 import { Task } from './task.entity';
@@ -39,35 +40,28 @@ export class TaskRepository extends EntityRepository<Task> {
       createdAt: now, updatedAt: now, version: 1,
     };
     // a deleted owner hits the foreign key (409), which the exception filter answers 401 (DeletedAccountCheck)
-    await this.getEntityManager().execute(
-      'insert into "tasks" ("id", "user_id", "title", "description", "completed", "created_at", "updated_at", "version") values (?, ?, ?, ?, ?, ?, ?, ?)',
+    await runFixedStatement(
+      this.getEntityManager(),
+      'insert into "tasks" ("id", "user_id", "title", "description", "completed", "created_at", "updated_at", "version") values ($1, $2, $3, $4, $5, $6, $7, $8)',
       [task.id, owner, task.title, task.description, task.completed, task.createdAt, task.updatedAt, task.version],
-      'run',
     );
     return task;
   }
 
   /** One of the owner's tasks, or undefined (missing and another user's look the same). */
   async findOwned(id: string): Promise<TaskData | undefined> {
-    const rows = await this.query(`select ${TASK_COLUMNS} from "tasks" where "id" = ? and "user_id" = ?`, [id, this.ownerId()]);
+    const rows = await this.query(`select ${TASK_COLUMNS} from "tasks" where "id" = $1 and "user_id" = $2`, [id, this.ownerId()]);
     return rows[0];
   }
 
   /** A page in (createdAt desc, id desc) order, after the cursor's position; the (user_id, created_at, id) index serves it. */
   async page(completed: boolean | undefined, after: TaskCursor | undefined, limit: number): Promise<TaskData[]> {
-    let sql = `select ${TASK_COLUMNS} from "tasks" where "user_id" = ?`;
-    const params: unknown[] = [this.ownerId()];
-    if (completed !== undefined) {
-      sql += ' and "completed" = ?';
-      params.push(completed);
-    }
-    if (after) {
-      // a row comparison, so PostgreSQL seeks the index to the exact (created_at, id) position, ties included
-      sql += ' and ("created_at", "id") < (?, ?)';
-      params.push(after.createdAt, after.id);
-    }
-    params.push(limit);
-    return this.query(`${sql} order by "created_at" desc, "id" desc limit ?`, params);
+    const params = new Parameters(this.ownerId());
+    let sql = `select ${TASK_COLUMNS} from "tasks" where "user_id" = $1`;
+    if (completed !== undefined) sql += ` and "completed" = ${params.add(completed)}`;
+    // a row comparison, so PostgreSQL seeks the index to the exact (created_at, id) position, ties included
+    if (after) sql += ` and ("created_at", "id") < (${params.add(after.createdAt)}, ${params.add(after.id)})`;
+    return this.query(`${sql} order by "created_at" desc, "id" desc limit ${params.add(limit)}`, params.values);
   }
 
   /**
@@ -75,21 +69,15 @@ export class TaskRepository extends EntityRepository<Task> {
    * the owner's and (if versions are given) at one of those versions. undefined when nothing matched.
    */
   async updateOwned(id: string, changes: TaskChanges, versions?: number[]): Promise<TaskData | undefined> {
+    const params = new Parameters(id, this.ownerId());
     const sets: string[] = [];
-    const params: unknown[] = [];
     for (const [column, value] of [['title', changes.title], ['description', changes.description], ['completed', changes.completed]] as const) {
-      if (value === undefined) continue;
-      sets.push(`"${column}" = ?`);
-      params.push(value);
+      if (value !== undefined) sets.push(`"${column}" = ${params.add(value)}`);
     }
-    sets.push('"version" = "version" + 1', '"updated_at" = ?');
-    params.push(new Date(), id, this.ownerId());
-    let sql = `update "tasks" set ${sets.join(', ')} where "id" = ? and "user_id" = ?`;
-    if (versions) {
-      sql += versions.length > 0 ? ` and "version" in (${versions.map(() => '?').join(', ')})` : ' and false';
-      params.push(...versions);
-    }
-    const rows = await this.query(`${sql} returning ${TASK_COLUMNS}`, params);
+    sets.push('"version" = "version" + 1', `"updated_at" = ${params.add(new Date())}`);
+    let sql = `update "tasks" set ${sets.join(', ')} where "id" = $1 and "user_id" = $2`;
+    if (versions) sql += versions.length > 0 ? ` and "version" in (${versions.map((v) => params.add(v)).join(', ')})` : ' and false';
+    const rows = await this.query(`${sql} returning ${TASK_COLUMNS}`, params.values);
     return rows[0];
   }
 
@@ -100,7 +88,7 @@ export class TaskRepository extends EntityRepository<Task> {
   /** Runs on this request's EntityManager (its transaction, if any), errors converted as ORM calls' are. */
   private async query(sql: string, params: unknown[]): Promise<TaskData[]> {
     const em = this.getEntityManager();
-    const rows = await em.execute<TaskData[]>(sql, params, 'all');
+    const rows = await runFixedStatement<TaskData>(em, sql, params);
     const platform = em.getPlatform();
     const parse = (text: string) => platform.parseDate(text) as Date;
     for (const row of rows) {
@@ -108,5 +96,18 @@ export class TaskRepository extends EntityRepository<Task> {
       row.updatedAt = isoFromTimestamptz(row.updatedAt, parse);
     }
     return rows;
+  }
+}
+
+/** The values of a statement's parameters, in order; add() gives the placeholder ($n) for the next one. */
+class Parameters {
+  readonly values: unknown[];
+
+  constructor(...values: unknown[]) {
+    this.values = values;
+  }
+
+  add(value: unknown): string {
+    return `$${this.values.push(value)}`;
   }
 }

@@ -1,7 +1,12 @@
-import { MikroORM } from '@mikro-orm/postgresql';
 import request from 'supertest';
+import * as fixedStatement from '../../src/database/fixed-statement';
 import { type ApiTask, createTask, insertTasks, listAll, listPages, newestFirst, type SeedTask } from '../support/tasks';
 import { createTestApp, registerUser, type RegisteredUser, type TestApp } from '../support/test-app';
+
+interface Statement {
+  text: string;
+  values: unknown[];
+}
 
 const BASE = Date.parse('2025-03-01T10:00:00.000Z');
 const at = (ms: number) => new Date(BASE + ms).toISOString();
@@ -158,13 +163,12 @@ describe('GET /tasks query plans', () => {
     await t.close();
   });
 
-  /** The SQL the route sent for its tasks query, exactly as PostgreSQL received it. */
-  async function tasksQueryOf(path: string): Promise<{ sql: string; body: { items: ApiTask[]; nextCursor: string | null } }> {
-    const platform = t.app.get(MikroORM).em.getPlatform();
-    const spy = jest.spyOn(platform, 'formatQuery');
+  /** The statement and values the route sent for its tasks query, exactly as PostgreSQL received them. */
+  async function tasksQueryOf(path: string): Promise<{ sql: Statement; body: { items: ApiTask[]; nextCursor: string | null } }> {
+    const spy = jest.spyOn(fixedStatement, 'runFixedStatement');
     try {
       const res = await request(t.http).get(path).set(owner.auth).expect(200);
-      const sent = spy.mock.results.map((r) => r.value as string).filter((sql) => /from "tasks"/.test(sql));
+      const sent = spy.mock.calls.map(([, text, values]) => ({ text, values })).filter(({ text }) => /from "tasks"/.test(text));
       expect(sent).toHaveLength(1);
       return { sql: sent[0], body: res.body };
     } finally {
@@ -172,8 +176,8 @@ describe('GET /tasks query plans', () => {
     }
   }
 
-  async function explain(sql: string): Promise<PlanNode[]> {
-    const { rows } = await t.db.query(`explain (analyze, format json) ${sql}`);
+  async function explain(sql: Statement): Promise<PlanNode[]> {
+    const { rows } = await t.db.query(`explain (analyze, format json) ${sql.text}`, sql.values);
     return planNodes((rows[0]['QUERY PLAN'] as { Plan: PlanNode }[])[0].Plan);
   }
 
