@@ -233,6 +233,29 @@ describe('JWT attacks', () => {
       });
     });
 
+    describe('a token already accepted (the service remembers verified tokens)', () => {
+      it('is refused once it expires, like any other', async () => {
+        const token = mint(HS256, claims(user.id, { exp: now() + 60 }));
+        await me(`Bearer ${token}`).expect(200);
+        await me(`Bearer ${token}`).expect(200);
+        const realNow = Date.now();
+        const clock = jest.spyOn(Date, 'now').mockReturnValue(realNow + 66_000); // past exp and the clock tolerance
+        try {
+          expectRefused(await me(`Bearer ${token}`));
+        } finally {
+          clock.mockRestore();
+        }
+      });
+
+      it('does not make an altered copy of it acceptable', async () => {
+        const token = mint(HS256, claims(user.id));
+        await me(`Bearer ${token}`).expect(200);
+        const [h, p, s] = token.split('.');
+        expectRefused(await me(`Bearer ${h}.${p}.${s.slice(0, -2)}${s.endsWith('AA') ? 'BB' : 'AA'}`));
+        expectRefused(await me(`Bearer ${h}.${b64url({ ...claims(user.id), sub: other.id })}.${s}`));
+      });
+    });
+
     it('a valid token of a user that has since been deleted', async () => {
       const doomed = await registerUser(t.http);
       await me(`Bearer ${doomed.token}`).expect(200);
