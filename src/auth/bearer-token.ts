@@ -15,12 +15,17 @@ function hasObjectPayload(token: string): boolean {
   }
 }
 
+/** The credentials of a Bearer Authorization header (scheme case-insensitive) as sent, or null. Not checked at all. */
+export function bearerCredentials(request: FastifyRequest): string | null {
+  return fromBearerHeader(request);
+}
+
 /**
  * The bearer token of the Authorization header (scheme case-insensitive), or null. A token whose payload
  * is not a JSON object counts as none: jsonwebtoken throws a TypeError on a signed `null` payload
  * instead of failing the verification, which would otherwise surface as a 500.
  */
 export function extractBearerToken(request: FastifyRequest): string | null {
-  const token = fromBearerHeader(request);
+  const token = bearerCredentials(request);
   return token && hasObjectPayload(token) ? token : null;
 }

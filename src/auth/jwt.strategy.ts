@@ -6,7 +6,7 @@ import { Strategy } from 'passport-jwt';
 import { AppConfig } from '../config/app-config';
 import { isUuid } from '../http/uuid';
 import type { AuthenticatedUser } from './authenticated-user';
-import { extractBearerToken } from './bearer-token';
+import { bearerCredentials, extractBearerToken } from './bearer-token';
 import { VerifiedTokens } from './verified-tokens';
 
 export const CLOCK_TOLERANCE_SECONDS = 5;
@@ -46,7 +46,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   /** A token already verified and not expired succeeds at once; any other goes through passport-jwt. */
   override authenticate(request: PassportRequest, options?: unknown): void {
-    const token = extractBearerToken(request as unknown as FastifyRequest);
+    // the credentials as sent: only a byte-identical copy of a token verified before can match
+    const token = bearerCredentials(request as unknown as FastifyRequest);
     const user = token === null ? undefined : this.verified.get(token);
     if (user) this.success(user);
     else super.authenticate(request, options);
