@@ -1,17 +1,10 @@
-import pino from 'pino';
-import { Writable } from 'node:stream';
+import { capturingLogger } from '../../test/support/log-capture';
 import { PinoNestLogger } from './logger';
 
 describe(PinoNestLogger.name, () => {
   function logger(level = 'trace') {
-    const lines: Record<string, unknown>[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-        done();
-      },
-    });
-    return { sut: new PinoNestLogger(pino({ level }, stream)), lines };
+    const { logger: pinoLogger, lines } = capturingLogger(level);
+    return { sut: new PinoNestLogger(pinoLogger), lines };
   }
 
   it("writes Nest's message with its context (Nest passes it last) at the matching level", () => {

@@ -1,20 +1,7 @@
 import fastify from 'fastify';
-import pino from 'pino';
-import { Writable } from 'node:stream';
 import request from 'supertest';
+import { capturingLogger } from '../../test/support/log-capture';
 import { logRequests } from './request-log';
-
-/** A pino logger at `level` whose lines are collected, parsed. */
-function capturingLogger(level: string): { logger: pino.Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level }, stream), lines };
-}
 
 describe(logRequests.name, () => {
   async function serve(level: string) {
