@@ -474,7 +474,7 @@ async function bench(db: Database, started: Date): Promise<void> {
     }
   }
 
-  const pgVersion = (await db.pool.query<{ v: string }>('SHOW server_version')).rows[0].v;
+  const pgVersion = (await db.pool.query<{ v: string }>("select current_setting('server_version') as v")).rows[0].v;
   report({ started, results: [...results.values()], soak, pgVersion, smallLabel, largeLabel, bulkUsers: bulk.length });
 }
 
