@@ -59,7 +59,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (typeof payload.exp !== 'number') return null;
     if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) return null;
     const user = { id: payload.sub.toLowerCase() };
-    const token = extractBearerToken(request);
+    // keyed as authenticate() looks it up: the credentials as sent (passport-jwt got them through extractBearerToken)
+    const token = bearerCredentials(request);
     if (token !== null) this.verified.remember(token, user, payload.exp);
     return user;
   }

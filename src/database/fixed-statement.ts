@@ -18,22 +18,23 @@ interface ConnectionSource {
 export async function runFixedStatement<T extends QueryResultRow>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
   const knex = em.getTransactionContext<Knex.Transaction>() ?? em.getConnection().getKnex();
   const source = knex.client as unknown as ConnectionSource;
-  let connection: Client;
+  let connection: Client | undefined;
   try {
     connection = await source.acquireConnection();
-  } catch (error) {
-    throw em.getDriver().convertException(error as Error);
-  }
-  try {
-    // the callback form: query-timeout.ts watches the callback for pg's client-side timeout. Text and values as
-    // separate arguments: pg copies a config object property by property, a measurable cost per query
-    const result = await new Promise<QueryResult<T>>((resolve, reject) => {
-      connection.query<T>(sql, params, (error: Error | null, res: QueryResult<T>) => (error ? reject(error) : resolve(res)));
-    });
-    return result.rows;
+    return await queryRows<T>(connection, sql, params);
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
   } finally {
-    void source.releaseConnection(connection);
+    if (connection) void source.releaseConnection(connection);
   }
+}
+
+/**
+ * The callback form: query-timeout.ts watches the callback for pg's client-side timeout. Text and values as separate
+ * arguments: pg copies a config object property by property, a measurable cost per query.
+ */
+function queryRows<T extends QueryResultRow>(client: Client, sql: string, params: unknown[]): Promise<T[]> {
+  return new Promise((resolve, reject) => {
+    client.query<T>(sql, params, (error: Error | null, result: QueryResult<T>) => (error ? reject(error) : resolve(result.rows)));
+  });
 }

@@ -56,7 +56,7 @@ export class TaskRepository extends EntityRepository<Task> {
 
   /** A page in (createdAt desc, id desc) order, after the cursor's position; the (user_id, created_at, id) index serves it. */
   async page(completed: boolean | undefined, after: TaskCursor | undefined, limit: number): Promise<TaskData[]> {
-    const params = new Parameters(this.ownerId());
+    const params = new StatementParameters(this.ownerId());
     let sql = `select ${TASK_COLUMNS} from "tasks" where "user_id" = $1`;
     if (completed !== undefined) sql += ` and "completed" = ${params.add(completed)}`;
     // a row comparison, so PostgreSQL seeks the index to the exact (created_at, id) position, ties included
@@ -69,7 +69,7 @@ export class TaskRepository extends EntityRepository<Task> {
    * the owner's and (if versions are given) at one of those versions. undefined when nothing matched.
    */
   async updateOwned(id: string, changes: TaskChanges, versions?: number[]): Promise<TaskData | undefined> {
-    const params = new Parameters(id, this.ownerId());
+    const params = new StatementParameters(id, this.ownerId());
     const sets: string[] = [];
     for (const [column, value] of [['title', changes.title], ['description', changes.description], ['completed', changes.completed]] as const) {
       if (value !== undefined) sets.push(`"${column}" = ${params.add(value)}`);
@@ -100,7 +100,7 @@ export class TaskRepository extends EntityRepository<Task> {
 }
 
 /** The values of a statement's parameters, in order; add() gives the placeholder ($n) for the next one. */
-class Parameters {
+class StatementParameters {
   readonly values: unknown[];
 
   constructor(...values: unknown[]) {
