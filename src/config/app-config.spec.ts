@@ -40,6 +40,7 @@ describe(loadConfig.name, () => {
         idleTimeoutMs: 30000,
         startupTimeoutMs: 60000,
         migrateOnStart: true,
+        preparedStatements: true,
       });
       expect(config.embedded).toEqual({ dir: path.resolve('.data/pg'), port: 54329 });
       expect(config.jwt).toMatchObject({ expiresInSeconds: 3600, issuer: 'task-service', audience: 'task-service' });
@@ -120,6 +121,17 @@ describe(loadConfig.name, () => {
 
     it('names the variable when it is not a boolean', () => {
       expect(configError({ MIGRATE_ON_START: 'sometimes' }).message).toContain('MIGRATE_ON_START');
+    });
+  });
+
+  describe('DATABASE_PREPARED_STATEMENTS', () => {
+    it('is on by default and can be turned off', () => {
+      expect(sut({}).database.preparedStatements).toBe(true);
+      expect(sut({ DATABASE_PREPARED_STATEMENTS: 'false' }).database.preparedStatements).toBe(false);
+    });
+
+    it('names the variable when it is not a boolean', () => {
+      expect(configError({ DATABASE_PREPARED_STATEMENTS: 'maybe' }).message).toContain('DATABASE_PREPARED_STATEMENTS');
     });
   });
 

@@ -26,6 +26,8 @@ export class AppConfig {
     idleTimeoutMs: number;
     startupTimeoutMs: number;
     migrateOnStart: boolean;
+    /** Prepare the request path's statements under a name (statement-names.ts). */
+    preparedStatements: boolean;
   };
   embedded!: { dir: string; port: number };
   jwt!: { secret: string; expiresInSeconds: number; issuer: string; audience: string };
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       startupTimeoutMs: v.DATABASE_STARTUP_TIMEOUT_MS,
       // the embedded database always migrates, so that one command is enough
       migrateOnStart: v.MIGRATE_ON_START ?? (!production || !v.DATABASE_URL),
+      preparedStatements: v.DATABASE_PREPARED_STATEMENTS,
     },
     embedded: { dir: path.resolve(v.EMBEDDED_PG_DIR), port: v.EMBEDDED_PG_PORT },
     jwt: {

@@ -26,6 +26,7 @@ export const envSchema = Joi.object({
   DATABASE_IDLE_TIMEOUT_MS: ms(30000),
   DATABASE_STARTUP_TIMEOUT_MS: ms(60000),
   MIGRATE_ON_START: Joi.boolean(),
+  DATABASE_PREPARED_STATEMENTS: Joi.boolean().default(true),
 
   EMBEDDED_PG_DIR: Joi.string().default('.data/pg'),
   EMBEDDED_PG_PORT: Joi.number().port().default(54329),

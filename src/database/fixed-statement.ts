@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { Logger } from '@nestjs/common';
 import type { Knex } from 'knex';
 import type { Client, QueryResult, QueryResultRow } from 'pg';
+import { isLostPreparedStatement, statementNamesOf } from './statement-names';
 
 /** The part of a knex client used here: its pool, or, for a transaction's client, the transaction's connection. */
 interface ConnectionSource {
@@ -8,20 +10,35 @@ interface ConnectionSource {
   releaseConnection(connection: Client): Promise<unknown>;
 }
 
+const logger = new Logger('Database');
+
 /**
  * Runs one fixed SQL statement with `$1, $2, ...` parameters on this EntityManager's database (inside its
  * transaction, if it has one) and returns the rows. A parameterized query straight on a pg client: em.execute()
  * inlines the values into the SQL text and passes it through knex's query builder and MikroORM's query log, which
  * cost more CPU than the query itself. The connection comes from the same knex pool (the same statement timeout
  * and cancel, see query-timeout.ts), and errors are converted exactly as em.execute() converts them.
+ * Outside a transaction the statement is prepared under a name (statement-names.ts): parsed and planned once per
+ * connection. Inside one it is sent unnamed, since a retry cannot follow an error there.
  */
 export async function runFixedStatement<T extends QueryResultRow>(em: EntityManager, sql: string, params: unknown[]): Promise<T[]> {
-  const knex = em.getTransactionContext<Knex.Transaction>() ?? em.getConnection().getKnex();
-  const source = knex.client as unknown as ConnectionSource;
+  const transaction = em.getTransactionContext<Knex.Transaction>();
+  const source = (transaction ?? em.getConnection().getKnex()).client as unknown as ConnectionSource;
   let connection: Client | undefined;
   try {
     connection = await source.acquireConnection();
-    return await queryRows<T>(connection, sql, params);
+    const names = transaction ? undefined : statementNamesOf(connection);
+    const name = names?.nameOf(sql);
+    try {
+      return await queryRows<T>(connection, sql, params, name);
+    } catch (error) {
+      // nothing ran: the server refused the statement's name before executing it
+      if (!name || !isLostPreparedStatement(error)) throw error;
+      if (names!.disable()) {
+        logger.warn('The database (or a pooler in front of it) does not keep prepared statements: statements are sent unnamed from now on. Set DATABASE_PREPARED_STATEMENTS=false to skip this check.');
+      }
+      return await queryRows<T>(connection, sql, params, undefined);
+    }
   } catch (error) {
     throw em.getDriver().convertException(error as Error);
   } finally {
@@ -30,11 +47,13 @@ export async function runFixedStatement<T extends QueryResultRow>(em: EntityMana
 }
 
 /**
- * The callback form: query-timeout.ts watches the callback for pg's client-side timeout. Text and values as separate
- * arguments: pg copies a config object property by property, a measurable cost per query.
+ * The callback form: query-timeout.ts watches the callback for pg's client-side timeout. Unnamed: text and
+ * values as separate arguments (pg copies a config object property by property, a measurable cost per query).
  */
-function queryRows<T extends QueryResultRow>(client: Client, sql: string, params: unknown[]): Promise<T[]> {
+function queryRows<T extends QueryResultRow>(client: Client, sql: string, params: unknown[], name: string | undefined): Promise<T[]> {
   return new Promise((resolve, reject) => {
-    client.query<T>(sql, params, (error: Error | null, result: QueryResult<T>) => (error ? reject(error) : resolve(result.rows)));
+    const done = (error: Error | null, result: QueryResult<T>) => (error ? reject(error) : resolve(result.rows));
+    if (name) client.query<T>({ name, text: sql, values: params }, done);
+    else client.query<T>(sql, params, done);
   });
 }

@@ -6,6 +6,7 @@ import { User } from '../users/user.entity';
 import { pgConnectionOptions } from './connection-options';
 import { ownerFilter } from './owner-filter';
 import { cancelTimedOutQueries } from './query-timeout';
+import { attachStatementNames, StatementNames } from './statement-names';
 
 /** Migrations live in <repo>/migrations (ts) and compile to dist/migrations (js). */
 export const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
@@ -15,11 +16,14 @@ export const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
  * it loads umzug and its CLI (a tenth of the start-up time), so only what migrates adds it (migrationOrmOptions()
  * in migrate.ts, also used by the CLI's mikro-orm.config.ts).
  * Nothing here relies on session state or startup parameters, so a PgBouncer/Neon pooled URL works:
- * timeouts are client-side (pg's query_timeout, knex's acquire timeout), never `options=-c ...`.
+ * timeouts are client-side (pg's query_timeout, knex's acquire timeout), never `options=-c ...`. The one
+ * exception, prepared statements, needs a pooler that keeps them (Neon's does) and turns itself off when it
+ * finds one that does not (statement-names.ts).
  */
 export function ormOptions(config: AppConfig, url: string): Options {
   const db = config.database;
   const { host, port, user, password, database, ...connection } = pgConnectionOptions(url, db);
+  const statementNames = new StatementNames(db.preparedStatements);
   return defineConfig({
     entities: [User, Task],
     host,
@@ -38,7 +42,15 @@ export function ormOptions(config: AppConfig, url: string): Options {
     // Code that writes several rows at once must use em.transactional() explicitly.
     implicitTransactions: false,
     discovery: { warnWhenNoEntities: false },
-    pool: { min: db.poolMin, max: db.poolMax, idleTimeoutMillis: db.idleTimeoutMs, afterCreate: cancelTimedOutQueries } as Options['pool'],
+    pool: {
+      min: db.poolMin,
+      max: db.poolMax,
+      idleTimeoutMillis: db.idleTimeoutMs,
+      afterCreate: (connection: Parameters<typeof cancelTimedOutQueries>[0], done: Parameters<typeof cancelTimedOutQueries>[1]) => {
+        attachStatementNames(connection, statementNames);
+        cancelTimedOutQueries(connection, done);
+      },
+    } as Options['pool'],
     driverOptions: {
       acquireConnectionTimeout: db.acquireTimeoutMs,
       connection: {

@@ -76,7 +76,8 @@ export class TaskRepository extends EntityRepository<Task> {
     }
     sets.push('"version" = "version" + 1', `"updated_at" = ${params.add(new Date())}`);
     let sql = `update "tasks" set ${sets.join(', ')} where "id" = $1 and "user_id" = $2`;
-    if (versions) sql += versions.length > 0 ? ` and "version" in (${versions.map((v) => params.add(v)).join(', ')})` : ' and false';
+    // one parameter for the whole list, so that the statement's text (and its prepared name) stays the same
+    if (versions) sql += ` and "version" = any(${params.add(versions)}::integer[])`;
     const rows = await this.query(`${sql} returning ${TASK_COLUMNS}`, params.values);
     return rows[0];
   }
