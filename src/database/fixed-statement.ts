@@ -1,13 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Logger } from '@nestjs/common';
 import type { Knex } from 'knex';
-import type { Client, QueryResult, QueryResultRow } from 'pg';
+import { type Client, Query, type QueryResult, type QueryResultRow } from 'pg';
 import { isLostPreparedStatement, statementNamesOf } from './statement-names';
 
 /** The part of a knex client used here: its pool, or, for a transaction's client, the transaction's connection. */
 interface ConnectionSource {
   acquireConnection(): Promise<Client>;
   releaseConnection(connection: Client): Promise<unknown>;
+}
+
+/** pg's Client#query with a built Query and a callback (its typings know only the promise form for a Query). */
+interface TakesQueryAndCallback {
+  query<T extends QueryResultRow>(query: Query<T>, callback: (error: Error | null, result: QueryResult<T>) => void): void;
 }
 
 const logger = new Logger('Database');
@@ -47,13 +52,14 @@ export async function runFixedStatement<T extends QueryResultRow>(em: EntityMana
 }
 
 /**
- * The callback form: query-timeout.ts watches the callback for pg's client-side timeout. Unnamed: text and
- * values as separate arguments (pg copies a config object property by property, a measurable cost per query).
+ * The callback form: query-timeout.ts watches the callback for pg's client-side timeout. A Query built from the
+ * text, its name set afterwards: given a config object, pg copies it property by property, a measurable cost
+ * per query.
  */
 function queryRows<T extends QueryResultRow>(client: Client, sql: string, params: unknown[], name: string | undefined): Promise<T[]> {
   return new Promise((resolve, reject) => {
-    const done = (error: Error | null, result: QueryResult<T>) => (error ? reject(error) : resolve(result.rows));
-    if (name) client.query<T>({ name, text: sql, values: params }, done);
-    else client.query<T>(sql, params, done);
+    const query = new Query<T>(sql, params) as Query<T> & { name?: string };
+    if (name) query.name = name;
+    (client as unknown as TakesQueryAndCallback).query<T>(query, (error, result) => (error ? reject(error) : resolve(result.rows)));
   });
 }
