@@ -17,6 +17,7 @@
  *   BENCH_SERVERS [service,reference]   BENCH_BUILD=1 rebuilds the service even when dist/ exists
  *   BENCH_OUT_DIR [docs; bench/results when quick]   BENCH_KEEP_DB=1 keeps the database afterwards
  *   BENCH_SCENARIOS      a subset of list,get,create,patch,mixed for the 10k-task rounds [all]
+ *   BENCH_REFERENCE_PREPARED=1  the reference prepares its statements too (by default it sends them unnamed)
  *   BENCH_NODE_ARGS      extra node flags for both servers, e.g. "--cpu-prof --cpu-prof-dir=.data/bench/profiles"
  *   BENCH_LOG_STATEMENTS=1  PostgreSQL logs every statement of the bench database (to count round trips per request:
  *                        see server.log in the data folder); it slows everything down, so not for measuring
@@ -73,6 +74,7 @@ const cfg = {
   port: 0,
 };
 const largeRounds = num('BENCH_LARGE_ROUNDS', cfg.rounds, 1);
+const referencePrepared = env.BENCH_REFERENCE_PREPARED === '1';
 if (cfg.servers.some((s) => s !== 'service' && s !== 'reference') || cfg.servers.length === 0) {
   throw new Error('BENCH_SERVERS lists service and/or reference');
 }
@@ -215,7 +217,10 @@ async function prepareServers(db: Database): Promise<Record<'service' | 'referen
       args: [...nodeArgs, referenceJs],
       cwd: ROOT,
       port: referencePort,
-      env: { ...base, PORT: String(referencePort), DATABASE_POOL_MAX: '10', JWT_ISSUER: JWT.issuer, JWT_AUDIENCE: JWT.audience },
+      env: {
+        ...base, PORT: String(referencePort), DATABASE_POOL_MAX: '10', JWT_ISSUER: JWT.issuer, JWT_AUDIENCE: JWT.audience,
+        REFERENCE_PREPARED: referencePrepared ? '1' : '',
+      },
     },
   };
 }
@@ -610,10 +615,14 @@ ${soak && rss ? markdownTable(['at start', 'after 1 min', 'at the end', 'growth 
 
 - **Servers.** The service as in production: built with \`npm run build\` (dist/ as found, or rebuilt with \`BENCH_BUILD=1\`;
   copied to .data/bench/service at the start so that a rebuild during the run changes nothing), run as
-  \`node dist/src/main.js\` (what \`npm run start:prod\` execs) with \`NODE_ENV=production\`, \`LOG_LEVEL=warn\`, \`MIGRATE_ON_START=true\`, \`DATABASE_POOL_MAX=10\`.
+  \`node dist/src/main.js\` (what \`npm run start:prod\` execs) with \`NODE_ENV=production\`, \`LOG_LEVEL=warn\`, \`MIGRATE_ON_START=true\`, \`DATABASE_POOL_MAX=10\`,
+  and its default \`DATABASE_PREPARED_STATEMENTS=true\` (its request-path statements are parsed and planned once per connection).
   The reference, [bench/reference/server.ts](../bench/reference/server.ts): the same routes on Fastify 5, \`pg\` (a Pool of 10),
   \`jose\` HS256 and \`argon2\` (argon2id), one round trip per successful request (the token's user is read only when a query
-  finds nothing or hits the foreign key, so a deleted user's token stays 401), each write one \`INSERT\`/\`UPDATE ... RETURNING\`.
+  finds nothing or hits the foreign key, so a deleted user's token stays 401), each write one \`INSERT\`/\`UPDATE ... RETURNING\`,
+  ${referencePrepared
+    ? 'and in this run (`BENCH_REFERENCE_PREPARED=1`) every statement prepared under a name, as the service does.'
+    : "every statement an unnamed parameterized query (pg's `pool.query(text, values)`: PostgreSQL parses and plans it on every call;\n  `BENCH_REFERENCE_PREPARED=1` makes it prepare them too)."}
   It never creates tables: it runs on the database the service migrated. It is transpiled once to .data/bench/reference
   and run with plain \`node\` (no ts-node in the measured process).
 - **Rounds.** ${cfg.rounds} rounds; in each, the servers run one after the other, alternating which goes first, each **started fresh**

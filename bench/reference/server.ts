@@ -7,7 +7,8 @@
  * hits the foreign key, so that a deleted user's token stays 401. Every write is one INSERT/UPDATE/DELETE.
  *
  * Env: DATABASE_URL, JWT_SECRET, PORT (3001), HOST (127.0.0.1), JWT_ISSUER/JWT_AUDIENCE (task-service),
- * JWT_EXPIRES_IN_SECONDS (3600), DATABASE_POOL_MAX (10).
+ * JWT_EXPIRES_IN_SECONDS (3600), DATABASE_POOL_MAX (10), REFERENCE_PREPARED (unset; 1: every statement prepared
+ * under a name, parsed and planned once per connection, as the service does by default).
  */
 import { randomUUID, webcrypto } from 'node:crypto';
 import argon2 from 'argon2';
@@ -26,6 +27,16 @@ const AUD = env.JWT_AUDIENCE ?? 'task-service';
 const TTL = Number(env.JWT_EXPIRES_IN_SECONDS ?? 3600);
 const pool = new Pool({ connectionString: env.DATABASE_URL, max: Number(env.DATABASE_POOL_MAX ?? 10), connectionTimeoutMillis: 4000 });
 pool.on('error', () => undefined); // an idle client lost: the next query reconnects
+
+const PREPARED = env.REFERENCE_PREPARED === '1';
+const names = new Map<string, string>();
+/** pool.query, or with REFERENCE_PREPARED=1 the same statement under a name of its own text. */
+function sql(text: string, values: unknown[]) {
+  if (!PREPARED) return pool.query(text, values);
+  let name = names.get(text);
+  if (name === undefined) names.set(text, (name = `reference_${names.size}`));
+  return pool.query({ name, text, values });
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TASK = 'id, title, description, completed, created_at, updated_at, version';
@@ -49,7 +60,7 @@ const etag = (r: Row) => `"${r.version}"`;
 
 /** Called only when a query found nothing: a token whose user is gone is 401, otherwise the caller's 404. */
 async function notFound(userId: string): Promise<never> {
-  const { rowCount } = await pool.query('SELECT 1 FROM users WHERE id = $1', [userId]);
+  const { rowCount } = await sql('SELECT 1 FROM users WHERE id = $1', [userId]);
   throw rowCount ? new Problem(404, 'No such task') : new Problem(401, 'The token is not valid');
 }
 
@@ -172,7 +183,7 @@ app.post('/auth/register', async (req, reply) => {
   const hash = await argon2.hash(c.password, { type: argon2.argon2id });
   const now = new Date();
   try {
-    const { rows } = await pool.query(
+    const { rows } = await sql(
       `INSERT INTO users (id, email, name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING ${USER}`,
       [randomUUID(), c.email, b.name ?? null, hash, now],
     );
@@ -194,7 +205,7 @@ app.post('/auth/login', async (req, reply) => {
     reply.header('retry-after', String(Math.ceil((f.until - Date.now()) / 1000)));
     throw new Problem(429, 'Too many failed logins; retry later');
   }
-  const { rows } = await pool.query(`SELECT ${USER}, password_hash FROM users WHERE email = $1`, [c.email]);
+  const { rows } = await sql(`SELECT ${USER}, password_hash FROM users WHERE email = $1`, [c.email]);
   if (await argon2.verify(rows[0]?.password_hash ?? (await DUMMY), c.password).catch(() => false) && rows[0]) {
     return session(reply, 200, rows[0]);
   }
@@ -233,9 +244,9 @@ app.register(async (tasks) => {
       where += ` AND (created_at, id) < ($${params.length - 1}, $${params.length})`;
     }
     params.push(limit + 1);
-    const { rows } = await pool.query(`SELECT ${TASK} FROM tasks WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params);
+    const { rows } = await sql(`SELECT ${TASK} FROM tasks WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params);
     if (rows.length === 0) {
-      const { rowCount } = await pool.query('SELECT 1 FROM users WHERE id = $1', [req.userId]);
+      const { rowCount } = await sql('SELECT 1 FROM users WHERE id = $1', [req.userId]);
       if (!rowCount) throw new Problem(401, 'The token is not valid');
     }
     const items = rows.slice(0, limit).map(task);
@@ -246,7 +257,7 @@ app.register(async (tasks) => {
 
   tasks.get('/tasks/:id', async (req, reply) => {
     const id = taskId(req);
-    const { rows } = await pool.query(`SELECT ${TASK} FROM tasks WHERE id = $1 AND user_id = $2`, [id, req.userId]);
+    const { rows } = await sql(`SELECT ${TASK} FROM tasks WHERE id = $1 AND user_id = $2`, [id, req.userId]);
     if (!rows[0]) return notFound(req.userId);
     return reply.header('etag', etag(rows[0])).send(task(rows[0]));
   });
@@ -255,7 +266,7 @@ app.register(async (tasks) => {
     const f = taskFields(body(req, ['title', 'description', 'completed']), false);
     const now = new Date();
     try {
-      const { rows } = await pool.query(
+      const { rows } = await sql(
         `INSERT INTO tasks (id, user_id, title, description, completed, created_at, updated_at, version) VALUES ($1, $2, $3, $4, $5, $6, $6, 1) RETURNING ${TASK}`,
         [randomUUID(), req.userId, f.title, f.description ?? null, f.completed ?? false, now],
       );
@@ -277,13 +288,13 @@ app.register(async (tasks) => {
       const versions = [...ifMatch.matchAll(/(?:W\/)?"(\d{1,9})"/g)].map((m) => Number(m[1]));
       where += ` AND version = ANY($${params.push(versions)}::int[])`;
     }
-    const { rows } = await pool.query(
+    const { rows } = await sql(
       `UPDATE tasks SET ${sets.join(', ')}, updated_at = $3, version = version + 1 WHERE ${where} RETURNING ${TASK}`,
       params,
     );
     if (!rows[0]) {
       if (ifMatch !== undefined && ifMatch.trim() !== '*') {
-        const { rowCount } = await pool.query('SELECT 1 FROM tasks WHERE id = $1 AND user_id = $2', [id, req.userId]);
+        const { rowCount } = await sql('SELECT 1 FROM tasks WHERE id = $1 AND user_id = $2', [id, req.userId]);
         if (rowCount) throw new Problem(412, 'If-Match does not match the current version');
       }
       return notFound(req.userId);
@@ -293,7 +304,7 @@ app.register(async (tasks) => {
 
   tasks.delete('/tasks/:id', async (req, reply) => {
     const id = taskId(req);
-    const { rowCount } = await pool.query('DELETE FROM tasks WHERE id = $1 AND user_id = $2', [id, req.userId]);
+    const { rowCount } = await sql('DELETE FROM tasks WHERE id = $1 AND user_id = $2', [id, req.userId]);
     if (!rowCount) return notFound(req.userId);
     return reply.code(204).send();
   });

@@ -38,8 +38,8 @@ export async function runFixedStatement<T extends QueryResultRow>(em: EntityMana
       return await queryRows<T>(connection, sql, params, name);
     } catch (error) {
       // nothing ran: the server refused the statement's name before executing it
-      if (!name || !isLostPreparedStatement(error)) throw error;
-      if (names!.disable()) {
+      if (!name || !names || !isLostPreparedStatement(error)) throw error;
+      if (names.disable()) {
         logger.warn('The database (or a pooler in front of it) does not keep prepared statements: statements are sent unnamed from now on. Set DATABASE_PREPARED_STATEMENTS=false to skip this check.');
       }
       return await queryRows<T>(connection, sql, params, undefined);
