@@ -29,6 +29,8 @@ async function bootstrap(): Promise<void> {
     app.flushLogs();
     configureApp(app);
     closeConnectionsWhenDraining(app);
+    // before listening: once /health/ready can answer, a process manager's SIGTERM must find the handler
+    handleShutdown(app, config, embedded);
     await app.listen(config.port, config.host);
   } catch (error) {
     await embedded?.stop().catch(() => undefined);
@@ -37,7 +39,6 @@ async function bootstrap(): Promise<void> {
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
   if (embedded) console.log(`Embedded PostgreSQL data: ${embedded.dataDir}`);
   console.log(`Task service listening on ${base} (API docs: ${base}/docs)`);
-  handleShutdown(app, config, embedded);
 }
 
 let shuttingDown = false;

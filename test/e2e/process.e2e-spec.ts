@@ -246,6 +246,23 @@ describe('the server process', () => {
     await expect(httpJson('GET', `http://127.0.0.1:${port}/health/live`)).rejects.toThrow(/ECONNREFUSED/);
   }, 60_000);
 
+  it('SIGTERM while it still waits for the database: a graceful exit 0 at once, not death by the signal', async () => {
+    const closed = await freePort();
+    const env = cleanEnv({
+      NODE_ENV: 'production',
+      DATABASE_URL: `postgres://app:secret@127.0.0.1:${closed}/app`,
+      JWT_SECRET,
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      DATABASE_STARTUP_TIMEOUT_MS: '60000',
+    });
+    const server = start(env);
+    await server.waitForOutput(/Waiting for the database/, 15_000);
+    server.signal('SIGTERM');
+    await expect(server.waitForExit(5000)).resolves.toEqual({ code: 0, signal: null });
+    expect(server.stdout).toContain('SIGTERM received');
+  }, 60_000);
+
   it('`npm run start:prod` under a process manager: SIGTERM to npm alone reaches node, and npm exits with its code 0', async () => {
     const { env, baseUrl } = await productionEnv({ LOG_LEVEL: 'info' });
     env.PATH = `${path.dirname(process.execPath)}:${env.PATH}`;
