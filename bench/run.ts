@@ -696,10 +696,7 @@ main().catch((error: unknown) => {
 function rssGrowth(soak: { seconds: number; samples: [number, number][] }) {
   const window = Math.min(60, soak.seconds / 5);
   const at = (t: number) => soak.samples.reduce((b, s) => (Math.abs(s[0] - t) < Math.abs(b[0] - t) ? s : b))[1];
-  const span = (from: number, to: number): [number, number] => {
-    const values = soak.samples.filter(([t]) => t >= from && t <= to).map(([, v]) => v);
-    return [Math.min(...values), Math.max(...values)];
-  };
+  const span = (from: number, to: number) => range(soak.samples.filter(([t]) => t >= from && t <= to).map(([, v]) => v));
   const oneMinute = span(window / 2, window * 1.5);
   const end = span(soak.seconds - window, soak.seconds);
   return {
