@@ -243,8 +243,8 @@ app.register(async (tasks) => {
       params.push(at, c.i);
       where += ` AND (created_at, id) < ($${params.length - 1}, $${params.length})`;
     }
-    params.push(limit + 1);
-    const { rows } = await sql(`SELECT ${TASK} FROM tasks WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`, params);
+    // a literal (a checked integer): a prepared `LIMIT $n` would be re-planned on every run on a large table
+    const { rows } = await sql(`SELECT ${TASK} FROM tasks WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${limit + 1}`, params);
     if (rows.length === 0) {
       const { rowCount } = await sql('SELECT 1 FROM users WHERE id = $1', [req.userId]);
       if (!rowCount) throw new Problem(401, 'The token is not valid');

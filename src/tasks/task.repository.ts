@@ -61,7 +61,7 @@ export class TaskRepository extends EntityRepository<Task> {
     if (completed !== undefined) sql += ` and "completed" = ${params.add(completed)}`;
     // a row comparison, so PostgreSQL seeks the index to the exact (created_at, id) position, ties included
     if (after) sql += ` and ("created_at", "id") < (${params.add(after.createdAt)}, ${params.add(after.id)})`;
-    return this.query(`${sql} order by "created_at" desc, "id" desc limit ${params.add(limit)}`, params.values);
+    return this.query(`${sql} order by "created_at" desc, "id" desc limit ${integerLiteral(limit)}`, params.values);
   }
 
   /**
@@ -98,6 +98,16 @@ export class TaskRepository extends EntityRepository<Task> {
     }
     return rows;
   }
+}
+
+/**
+ * A page size written into the statement, not bound: for `limit $n` PostgreSQL's generic plan assumes a tenth of
+ * the owner's rows, so on a large table a prepared statement would be planned afresh on every run. A page size
+ * is a validated integer of at most 101, so each form of the query has at most 101 texts.
+ */
+function integerLiteral(value: number): string {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer: ${value}`);
+  return String(value);
 }
 
 /** The values of a statement's parameters, in order; add() gives the placeholder ($n) for the next one. */

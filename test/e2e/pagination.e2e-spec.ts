@@ -215,6 +215,23 @@ describe('GET /tasks query plans', () => {
     }
   });
 
+  it('settles on a generic plan when prepared, on a table with thousands of tasks per user (no planning per request)', async () => {
+    for (const [n, path] of ['/tasks', '/tasks?limit=50&completed=false'].entries()) {
+      const { sql } = await tasksQueryOf(path);
+      const name = `settles_statement_${n}`; // pg remembers a name per connection: one per statement
+      const client = await t.db.connect();
+      try {
+        // plan_cache_mode auto, as the service's connections run: custom plans for 5 runs, then the generic one if it costs no more
+        await client.query('reset plan_cache_mode');
+        for (let i = 0; i < 10; i++) await client.query({ name, text: sql.text, values: sql.values });
+        const { rows } = await client.query('select generic_plans from pg_prepared_statements where name = $1', [name]);
+        expect({ path, genericPlans: rows.map((row) => Number(row.generic_plans)) }).toEqual({ path, genericPlans: [5] });
+      } finally {
+        client.release();
+      }
+    }
+  });
+
   it('seeks straight to the cursor on a deep keyset page, even inside a tie on createdAt', async () => {
     let cursor: string | null = null;
     for (let i = 0; i < 25; i++) {
