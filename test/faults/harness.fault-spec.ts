@@ -115,4 +115,30 @@ describe('fault harness', () => {
       await proxy.close();
     }
   });
+
+  it('cuts at a statement however it is sent: a simple query, Parse + Bind, or a Bind of a statement prepared before', async () => {
+    const pg = await create({ name: 'harness-cut' });
+    const proxy = await TcpProxy.start(pg.port);
+    const client = new Client({ connectionString: pg.appUrl({ port: proxy.port }), query_timeout: 2000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const seen: string[] = [];
+      proxy.sniffer = (texts) => seen.push(...texts);
+      await client.query('select 1 as simple');
+      const prepared = { name: 'harness_prepared', text: 'select $1::int as prepared', values: [1] };
+      await client.query(prepared); // Parse + Bind
+      await client.query(prepared); // Bind only: pg sends the text once per connection
+      proxy.sniffer = undefined;
+      expect(seen).toEqual(['select 1 as simple', prepared.text, prepared.text, prepared.text]);
+
+      // the third run of the prepared statement carries no text, and still trips the cut (its answer withheld)
+      const fired = proxy.cutAt({ pattern: 'as prepared', deliver: true, how: 'reset' });
+      await expect(client.query(prepared)).rejects.toThrow(/ECONNRESET|Connection terminated|timeout/i);
+      expect(await fired).toBeGreaterThan(0);
+    } finally {
+      await client.end().catch(() => undefined);
+      await proxy.close();
+    }
+  });
 });

@@ -25,10 +25,8 @@ describe('a network that stops answering (item 8)', () => {
   beforeAll(async () => {
     pg = await res.pg({ name: 'net' });
     proxy = await res.proxy(pg.port);
-    // unnamed statements: the proxy finds a write's final statement by its SQL text, which a prepared statement
-    // sends only once per connection (the cut would then not fire). Prepared statements under faults: see the
-    // PgBouncer specs and the e2e suite through PgBouncer, which run with them on.
-    service = await res.service({ name: 'network', env: { DATABASE_URL: pg.appUrl({ port: proxy.port }), DATABASE_PREPARED_STATEMENTS: 'false' } });
+    // prepared statements on, as in production: the proxy follows a Bind to the text its statement was parsed with
+    service = await res.service({ name: 'network', env: { DATABASE_URL: pg.appUrl({ port: proxy.port }) } });
     user = await registerUser(service.baseUrl, 'net');
   });
   afterAll(() => res.teardown());
@@ -93,14 +91,14 @@ describe('a network that stops answering (item 8)', () => {
    */
   async function finalStatement(send: () => Promise<HttpResult>, dml: RegExp): Promise<string> {
     const seen: string[] = [];
-    proxy.sniffer = (chunk) => seen.push(chunk.toString('latin1'));
+    proxy.sniffer = (texts) => seen.push(...texts);
     try {
       const r = await send();
       expect(r.status).toBeLessThan(300);
     } finally {
       proxy.sniffer = undefined;
     }
-    const text = seen.join('');
+    const text = seen.join('\n');
     const commit = /\bcommit\b/i.exec(text);
     const write = dml.exec(text);
     if (!write) throw new Error(`no ${dml} among the statements sent: ${text.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 500)}`);

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { FrontendMessages } from './pg-frontend';
 
 export type ProxyMode =
   | { kind: 'pass' }
@@ -59,7 +60,10 @@ interface Pair {
 }
 
 export interface CutOptions {
-  /** bytes of a client message to wait for, e.g. 'COMMIT' (a simple-protocol Query carries its SQL as text) */
+  /**
+   * SQL to wait for, e.g. 'COMMIT': the next client message that runs a statement whose text contains it,
+   * however it is sent (a simple Query, Parse + Bind, or a Bind of a statement prepared earlier: see pg-frontend.ts)
+   */
   pattern: string;
   /**
    * true: the message reaches the database (it is carried out) but its answer never comes back, and the
@@ -81,8 +85,8 @@ export class TcpProxy {
   private readonly server: net.Server;
   connectionsAccepted = 0;
   private trap?: CutOptions & { fired: (at: number) => void };
-  /** sees every chunk the clients send (to learn which statements a request sends) */
-  sniffer?: (chunk: Buffer) => void;
+  /** sees the SQL of every statement the clients run or prepare (to learn which statements a request sends) */
+  sniffer?: (texts: string[]) => void;
 
   constructor(private readonly targetPort: number, private readonly targetHost = '127.0.0.1') {
     this.server = net.createServer((client) => this.accept(client));
@@ -149,10 +153,12 @@ export class TcpProxy {
     server.on('error', () => this.resetPair(pair));
     client.on('close', () => this.closePair(pair));
     server.on('close', () => this.closePair(pair));
+    const messages = new FrontendMessages();
     client.on('data', (chunk: Buffer) => {
-      this.sniffer?.(chunk);
+      const texts = messages.push(chunk);
+      this.sniffer?.(texts);
       const trap = this.trap;
-      if (trap && chunk.includes(trap.pattern)) {
+      if (trap && texts.some((text) => text.includes(trap.pattern))) {
         this.trap = undefined;
         trap.fired(Date.now());
         const cut = () => (trap.how === 'close' ? this.endPair(pair) : this.resetPair(pair));
