@@ -46,10 +46,11 @@ export function ormOptions(config: AppConfig, url: string): Options {
       min: db.poolMin,
       max: db.poolMax,
       idleTimeoutMillis: db.idleTimeoutMs,
-      afterCreate: (connection: Parameters<typeof cancelTimedOutQueries>[0], done: Parameters<typeof cancelTimedOutQueries>[1]) => {
+      // each new connection: its pool's statement names, then the cancel of timed-out statements (which calls done)
+      afterCreate: ((connection, done) => {
         attachStatementNames(connection, statementNames);
         cancelTimedOutQueries(connection, done);
-      },
+      }) satisfies typeof cancelTimedOutQueries,
     } as Options['pool'],
     driverOptions: {
       acquireConnectionTimeout: db.acquireTimeoutMs,
