@@ -50,10 +50,27 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     db,
     close: async () => {
       await app.close();
-      await db.end();
+      await endPool(db);
       await dropDatabase(url);
     },
   };
+}
+
+/**
+ * pg-pool's end() resolves once it has asked its clients to close, not once they have: a database dropped
+ * `with (force)` right after would terminate a session still closing, whose client then reports the FATAL
+ * 57P01 as an unhandled pool error. Resolves when every client has closed (pg-pool's `remove` event).
+ */
+async function endPool(pool: Pool): Promise<void> {
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => {
+      if (--open === 0) resolve();
+    });
+  });
+  await pool.end();
+  await closed;
 }
 
 /** A test app for the enclosing describe block: created before its tests, closed after them. */
