@@ -6,21 +6,21 @@ import {
   ForeignKeyConstraintViolationException,
   LockWaitTimeoutException,
   NotNullConstraintViolationException,
+  ReadOnlyException,
   SyntaxErrorException,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
-import { PostgreSqlExceptionConverter } from '@mikro-orm/postgresql';
-import { KnexTimeoutError } from 'knex';
+import { knex, PostgreSqlExceptionConverter } from '@mikro-orm/postgresql';
 import { DatabaseError } from 'pg';
 import { databaseErrorStatus } from './database-error-status';
 
 const sut = databaseErrorStatus;
 
 /** An error as the pg driver raises it for a server response: a DatabaseError with a SQLSTATE and a severity. */
-function pgError(code: string, message = `server error ${code}`): DatabaseError {
+function pgError(code: string, message = `server error ${code}`, severity = 'ERROR'): DatabaseError {
   const error = new DatabaseError(message, 0, 'error');
   error.code = code;
-  error.severity = 'ERROR';
+  error.severity = severity;
   return error;
 }
 
@@ -45,7 +45,14 @@ describe(databaseErrorStatus.name, () => {
       ['DeadlockException', 503, () => new DeadlockException(new Error('x'))],
       ['LockWaitTimeoutException', 503, () => new LockWaitTimeoutException(new Error('x'))],
       ['a plain DriverException without a code', 503, () => new DriverException(new Error('Connection terminated unexpectedly'))],
-      ['KnexTimeoutError (no pooled connection in time)', 503, () => new KnexTimeoutError('Knex: Timeout acquiring a connection')],
+      ['ReadOnlyException', 503, () => new ReadOnlyException(new Error('x'))],
+      // as em.transactional() hands it over when its BEGIN finds no pooled connection in time
+      ['knex.KnexTimeoutError (no pooled connection in time), unconverted', 503, () => new knex.KnexTimeoutError('Knex: Timeout acquiring a connection')],
+      // as em.find() and em.count() hand it over: converted, without a SQLSTATE
+      ['knex.KnexTimeoutError converted by MikroORM', 503, () => converted(new knex.KnexTimeoutError('Knex: Timeout acquiring a connection'))],
+      // pg's client-side query_timeout, and a connection the server or the network cut: plain Errors, no code
+      ['pg’s client-side query timeout, converted', 503, () => converted(new Error('Query read timeout'))],
+      ['a connection terminated mid-query, converted', 503, () => converted(new Error('Connection terminated unexpectedly'))],
     ] as const)('%s -> %s', (_name, status, make) => {
       expect(sut(make())).toBe(status);
     });
@@ -60,13 +67,32 @@ describe(databaseErrorStatus.name, () => {
       ['53100', 'disk full', 503],
       ['53200', 'out of memory', 503],
       ['53300', 'too many connections', 503],
+      ['53400', 'configuration limit exceeded', 503],
       ['57P01', 'admin shutdown', 503],
+      ['57P02', 'crash shutdown', 503],
+      ['57P03', 'cannot connect now (starting up, shutting down, recovering)', 503],
+      ['57P04', 'database dropped', 503],
+      ['57P05', 'idle session timeout', 503],
       ['57014', 'statement timeout (query canceled)', 503],
+      ['08000', 'connection exception', 503],
+      ['08003', 'connection does not exist', 503],
       ['08006', 'connection failure', 503],
       ['08001', 'unable to connect', 503],
+      ['08004', 'server rejected the connection', 503],
+      ['58000', 'system error', 503],
+      ['58030', 'I/O error', 503],
       ['40001', 'serialization failure', 503],
       ['40P01', 'deadlock', 503],
       ['55P03', 'lock not available', 503],
+      ['55006', 'object in use', 503],
+      ['25006', 'read-only transaction (a read-only replica or endpoint)', 503],
+      ['55000', 'object not in prerequisite state, as an ERROR (e.g. currval before nextval)', undefined],
+      ['0A000', 'feature not supported (e.g. cached plan must not change result type)', undefined],
+      ['42501', 'insufficient privilege (a deployment fault)', undefined],
+      ['54000', 'program limit exceeded', undefined],
+      ['25P02', 'in failed SQL transaction', undefined],
+      ['XX000', 'internal error', undefined],
+      ['XX001', 'data corrupted', undefined],
       ['22001', 'value too long', 400],
       ['22P02', 'invalid text representation', 400],
       ['22021', 'bad byte sequence for encoding', 400],
@@ -96,8 +122,29 @@ describe(databaseErrorStatus.name, () => {
     });
   });
 
+  describe('errors that end the session (severity FATAL or PANIC)', () => {
+    it.each([
+      ['55000', 'database is not accepting connections (ALLOW_CONNECTIONS false)', 'FATAL'],
+      ['57P03', 'the database system is starting up', 'FATAL'],
+      ['53300', 'too many connections', 'FATAL'],
+      ['57P01', 'terminating connection due to administrator command', 'FATAL'],
+      ['28P01', 'password authentication failed', 'FATAL'],
+      ['28000', 'no pg_hba.conf entry', 'FATAL'],
+      ['3D000', 'database does not exist', 'FATAL'],
+      ['XX000', 'an internal error that stops the server', 'PANIC'],
+    ])('%s (%s, %s) -> 503, raw and converted', (code, meaning, severity) => {
+      expect(sut(pgError(code, meaning, severity))).toBe(503);
+      expect(sut(converted(pgError(code, meaning, severity)))).toBe(503);
+    });
+
+    it('keeps a protocol violation caused by the input (08P01, even FATAL) a 400', () => {
+      expect(sut(pgError('08P01', 'invalid message format', 'FATAL'))).toBe(400);
+      expect(sut(converted(pgError('08P01', 'invalid message format', 'FATAL')))).toBe(400);
+    });
+  });
+
   describe('connection failures without a SQLSTATE', () => {
-    it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND'])('%s -> 503, raw and converted', (code) => {
+    it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN'])('%s -> 503, raw and converted', (code) => {
       expect(sut(socketError(code))).toBe(503);
       expect(sut(converted(socketError(code)))).toBe(503);
     });

@@ -24,5 +24,6 @@ export default async function globalSetup(): Promise<void> {
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'task-service-test-'));
   const pg = await EmbeddedPostgres.start({ dataDir: path.join(tmpDir, 'pg'), port: await freePort(), log: () => undefined });
   globalThis.__EMBEDDED_TEST_PG__ = { pg, tmpDir };
-  process.env[ADMIN_URL_ENV] = pg.url;
+  // the superuser's URL: the tests create and drop databases (the service's own role may not)
+  process.env[ADMIN_URL_ENV] = pg.adminUrl;
 }

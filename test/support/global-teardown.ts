@@ -7,7 +7,7 @@ export default async function globalTeardown(): Promise<void> {
   if (embedded) {
     await embedded.pg.stop();
     // the data folder may have been moved where the postgres user can reach it: remove both places
-    for (const dir of [embedded.tmpDir, embedded.pg.dataDir, `${embedded.pg.dataDir}.password`]) rmSync(dir, { recursive: true, force: true });
+    for (const dir of [embedded.tmpDir, embedded.pg.dataDir, `${embedded.pg.dataDir}.password`, `${embedded.pg.dataDir}.app-password`]) rmSync(dir, { recursive: true, force: true });
     return;
   }
   // on a shared server: drop whatever this run created
