@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
-import { DeletedAccountCheck } from './auth/deleted-account-check';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -17,7 +16,8 @@ import { UsersModule } from './users/users.module';
 /**
  * The whole application for one validated configuration. The request pipeline is registered here
  * (not in main.ts) so the e2e tests run exactly what production runs:
- * MikroORM request context (middleware) -> JWT guard -> owner filter interceptor -> validation pipe -> handler.
+ * MikroORM request context (a Fastify onRequest hook, configure-app.ts) -> JWT guard -> owner filter interceptor ->
+ * validation pipe -> handler; errors -> ProblemDetailsFilter.
  */
 @Module({})
 export class AppModule {
@@ -34,7 +34,6 @@ export class AppModule {
         TasksModule,
       ],
       providers: [
-        DeletedAccountCheck,
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_INTERCEPTOR, useClass: OwnerFilterInterceptor },
         { provide: APP_PIPE, useClass: RequestValidationPipe },

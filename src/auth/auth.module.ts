@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { DeletedAccountCheck } from './deleted-account-check';
 import { JwtStrategy } from './jwt.strategy';
 import { LoginAttempts } from './login-attempts';
 import { PasswordHasher } from './password-hasher';
@@ -27,6 +28,8 @@ import { PasswordHasher } from './password-hasher';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, JwtStrategy, PasswordHasher, LoginAttempts],
+  providers: [AuthService, JwtStrategy, PasswordHasher, LoginAttempts, DeletedAccountCheck],
+  // for the tasks service and the exception filter, which turn a deleted account's answers into 401
+  exports: [DeletedAccountCheck],
 })
 export class AuthModule {}

@@ -36,15 +36,15 @@ describe(loadConfig.name, () => {
         poolMax: 10,
         connectTimeoutMs: 3000,
         acquireTimeoutMs: 4000,
-        statementTimeoutMs: 4000,
+        queryTimeoutMs: 4500,
         idleTimeoutMs: 30000,
         startupTimeoutMs: 60000,
         migrateOnStart: true,
-        preparedStatements: true,
       });
       expect(config.embedded).toEqual({ dir: path.resolve('.data/pg'), port: 54329 });
       expect(config.jwt).toMatchObject({ expiresInSeconds: 3600, issuer: 'task-service', audience: 'task-service' });
-      expect(config.login).toEqual({ maxFailures: 10, windowSeconds: 900 });
+      expect(config.login).toEqual({ maxFailures: 10, windowSeconds: 900, ipMaxFailures: 100, ipWindowSeconds: 900 });
+      expect(config.redis).toEqual({ url: undefined, keyPrefix: 'task-service:' });
       expect(config.trustProxy).toBe(false);
       expect(config.shutdownTimeoutMs).toBe(8000);
     });
@@ -124,14 +124,15 @@ describe(loadConfig.name, () => {
     });
   });
 
-  describe('DATABASE_PREPARED_STATEMENTS', () => {
-    it('is on by default and can be turned off', () => {
-      expect(sut({}).database.preparedStatements).toBe(true);
-      expect(sut({ DATABASE_PREPARED_STATEMENTS: 'false' }).database.preparedStatements).toBe(false);
-    });
-
-    it('names the variable when it is not a boolean', () => {
-      expect(configError({ DATABASE_PREPARED_STATEMENTS: 'maybe' }).message).toContain('DATABASE_PREPARED_STATEMENTS');
+  describe('removed variables', () => {
+    it.each([
+      ['DATABASE_STATEMENT_TIMEOUT_MS', '4000', 'statement_timeout'],
+      ['DATABASE_PREPARED_STATEMENTS', 'true', 'MikroORM'],
+    ])('%s stops the start with a line that says what replaced it', (name, value, replacement) => {
+      const message = configError({ [name]: value }).message;
+      expect(message).toContain(name);
+      expect(message).toContain('was removed');
+      expect(message).toContain(replacement);
     });
   });
 
@@ -167,11 +168,14 @@ describe(loadConfig.name, () => {
       ['DATABASE_POOL_MAX', '0'],
       ['DATABASE_POOL_MIN', '-1'],
       ['DATABASE_CONNECT_TIMEOUT_MS', '0'],
-      ['DATABASE_STATEMENT_TIMEOUT_MS', '1.5'],
+      ['DATABASE_QUERY_TIMEOUT_MS', '1.5'],
       ['DATABASE_STARTUP_TIMEOUT_MS', 'soon'],
       ['EMBEDDED_PG_PORT', 'abc'],
       ['JWT_EXPIRES_IN_SECONDS', '0'],
       ['LOGIN_MAX_FAILURES', 'many'],
+      ['LOGIN_IP_MAX_FAILURES', '0'],
+      ['LOGIN_IP_WINDOW_SECONDS', 'long'],
+      ['REDIS_URL', 'http://127.0.0.1:6379'],
       ['SHUTDOWN_TIMEOUT_MS', '-5'],
     ])('%s=%j', (name, value) => {
       const error = configError({ [name]: value });

@@ -22,18 +22,26 @@ export class AppConfig {
     poolMax: number;
     connectTimeoutMs: number;
     acquireTimeoutMs: number;
-    statementTimeoutMs: number;
+    /** pg's client-side query_timeout: a database or network that does not answer at all. */
+    queryTimeoutMs: number;
     idleTimeoutMs: number;
     startupTimeoutMs: number;
     migrateOnStart: boolean;
-    /** Prepare the request path's statements under a name (statement-names.ts). */
-    preparedStatements: boolean;
   };
   embedded!: { dir: string; port: number };
-  jwt!: { secret: string; expiresInSeconds: number; issuer: string; audience: string };
-  login!: { maxFailures: number; windowSeconds: number };
+  /** secretGenerated: JWT_SECRET is not set, and `secret` is a random one (main.ts keeps one in .data/ instead, see dev-jwt-secret.ts). */
+  jwt!: { secret: string; secretGenerated?: boolean; expiresInSeconds: number; issuer: string; audience: string };
+  login!: { maxFailures: number; windowSeconds: number; ipMaxFailures: number; ipWindowSeconds: number };
+  /** url undefined: counts (failed logins) stay in this process's memory. */
+  redis!: { url?: string; keyPrefix: string };
   trustProxy!: boolean | number | string;
   shutdownTimeoutMs!: number;
+  /** Time for a request's headers, and for the whole request (headers and body), to arrive: else 408. */
+  httpTimeouts!: { requestMs: number; headersMs: number };
+  /** SIGTERM: how long the process keeps serving, reported not ready, before it stops listening. */
+  shutdownDrainDelayMs!: number;
+  /** The Prometheus endpoint's port; 0: no endpoint. */
+  metricsPort!: number;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -69,24 +77,33 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       poolMax: v.DATABASE_POOL_MAX,
       connectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
       acquireTimeoutMs: v.DATABASE_ACQUIRE_TIMEOUT_MS,
-      statementTimeoutMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs: v.DATABASE_QUERY_TIMEOUT_MS,
       idleTimeoutMs: v.DATABASE_IDLE_TIMEOUT_MS,
       startupTimeoutMs: v.DATABASE_STARTUP_TIMEOUT_MS,
       // the embedded database always migrates, so that one command is enough
       migrateOnStart: v.MIGRATE_ON_START ?? (!production || !v.DATABASE_URL),
-      preparedStatements: v.DATABASE_PREPARED_STATEMENTS,
     },
     embedded: { dir: path.resolve(v.EMBEDDED_PG_DIR), port: v.EMBEDDED_PG_PORT },
     jwt: {
       // outside production a missing secret is replaced by a random one: tokens then last one process
       secret: v.JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      secretGenerated: v.JWT_SECRET === undefined,
       expiresInSeconds: v.JWT_EXPIRES_IN_SECONDS,
       issuer: v.JWT_ISSUER,
       audience: v.JWT_AUDIENCE,
     },
-    login: { maxFailures: v.LOGIN_MAX_FAILURES, windowSeconds: v.LOGIN_WINDOW_SECONDS },
+    login: {
+      maxFailures: v.LOGIN_MAX_FAILURES,
+      windowSeconds: v.LOGIN_WINDOW_SECONDS,
+      ipMaxFailures: v.LOGIN_IP_MAX_FAILURES,
+      ipWindowSeconds: v.LOGIN_IP_WINDOW_SECONDS,
+    },
+    redis: { url: v.REDIS_URL || undefined, keyPrefix: v.REDIS_KEY_PREFIX },
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    httpTimeouts: { requestMs: v.HTTP_REQUEST_TIMEOUT_MS, headersMs: v.HTTP_HEADERS_TIMEOUT_MS },
+    shutdownDrainDelayMs: v.SHUTDOWN_DRAIN_DELAY_MS,
+    metricsPort: v.METRICS_PORT,
   });
   return config;
 }

@@ -22,11 +22,17 @@ export const envSchema = Joi.object({
   DATABASE_POOL_MAX: Joi.number().integer().min(1).max(1000).default(10),
   DATABASE_CONNECT_TIMEOUT_MS: ms(3000),
   DATABASE_ACQUIRE_TIMEOUT_MS: ms(4000),
-  DATABASE_STATEMENT_TIMEOUT_MS: ms(4000),
+  DATABASE_QUERY_TIMEOUT_MS: ms(4500),
+  // replaced by the database's own statement_timeout (a migration sets it) and DATABASE_QUERY_TIMEOUT_MS
+  DATABASE_STATEMENT_TIMEOUT_MS: Joi.any().forbidden().messages({
+    'any.unknown': '"DATABASE_STATEMENT_TIMEOUT_MS" was removed: statements are limited by the database\'s statement_timeout (see README); use DATABASE_QUERY_TIMEOUT_MS for the client-side limit',
+  }),
   DATABASE_IDLE_TIMEOUT_MS: ms(30000),
   DATABASE_STARTUP_TIMEOUT_MS: ms(60000),
   MIGRATE_ON_START: Joi.boolean(),
-  DATABASE_PREPARED_STATEMENTS: Joi.boolean().default(true),
+  DATABASE_PREPARED_STATEMENTS: Joi.any().forbidden().messages({
+    'any.unknown': '"DATABASE_PREPARED_STATEMENTS" was removed: every query is built by MikroORM, which sends no named statements',
+  }),
 
   EMBEDDED_PG_DIR: Joi.string().default('.data/pg'),
   EMBEDDED_PG_PORT: Joi.number().port().default(54329),
@@ -42,6 +48,18 @@ export const envSchema = Joi.object({
 
   LOGIN_MAX_FAILURES: Joi.number().integer().min(1).default(10),
   LOGIN_WINDOW_SECONDS: Joi.number().integer().min(1).default(900),
+  LOGIN_IP_MAX_FAILURES: Joi.number().integer().min(1).default(100),
+  LOGIN_IP_WINDOW_SECONDS: Joi.number().integer().min(1).default(900),
+  REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }).allow(''),
+  REDIS_KEY_PREFIX: Joi.string().default('task-service:'),
   TRUST_PROXY: Joi.string().allow('').default('false'),
+  // a request whose body (and headers) have not all arrived in this time is cut with 408; headers first, in less
+  HTTP_REQUEST_TIMEOUT_MS: ms(10000),
+  HTTP_HEADERS_TIMEOUT_MS: Joi.number().integer().min(1).max(Joi.ref('HTTP_REQUEST_TIMEOUT_MS')).default(5000),
   SHUTDOWN_TIMEOUT_MS: ms(8000),
+  // SIGTERM: /health/ready answers 503 at once and the API keeps serving this long before it stops listening
+  // (a load balancer checking every 300 ms with fall 1 has taken the instance out well before); < SHUTDOWN_TIMEOUT_MS
+  SHUTDOWN_DRAIN_DELAY_MS: Joi.number().integer().min(0).less(Joi.ref('SHUTDOWN_TIMEOUT_MS')).default(2000),
+  // Prometheus metrics (GET /metrics) on a port of their own, never the API's; 0 turns them off
+  METRICS_PORT: Joi.number().port().default(9464),
 }).unknown(true);

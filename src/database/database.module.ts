@@ -3,7 +3,6 @@ import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { DynamicModule, Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { ormOptions } from './orm-options';
-import { hasPendingMigrations } from './pending-migrations';
 import { waitForDatabase } from './wait-for-database';
 
 /** Waits for the database at start-up (MikroORM.init does not connect: ensureDatabase is off) and migrates. */
@@ -19,12 +18,14 @@ class DatabaseStartup implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const log = (message: string) => this.logger.warn(message);
     await waitForDatabase(this.orm, this.config.database.startupTimeoutMs, log);
-    if (this.config.database.migrateOnStart && (await hasPendingMigrations(this.orm))) {
-      // loaded only now: the migrator (umzug and its CLI) is a tenth of the start-up time
-      const { migrateDatabase } = await import('./migrate');
-      const applied = await migrateDatabase(this.config, log);
-      if (applied.length > 0) this.logger.log(`Applied migrations: ${applied.join(', ')}`);
-    }
+    if (!this.config.database.migrateOnStart) return;
+    // loaded only here: the migrator (umzug and its CLI) is a tenth of the start-up time
+    const { migrateDatabase } = await import('./migrate');
+    const applied = await migrateDatabase(this.config, log);
+    if (applied.length === 0) return;
+    this.logger.log(`Applied migrations: ${applied.join(', ')}`);
+    // sessions opened before take no database defaults set since (statement_timeout): start the pool afresh
+    await this.orm.reconnect();
   }
 }
 

@@ -27,7 +27,10 @@ export async function migrateDatabase(config: AppConfig, log: (message: string) 
     await waitForDatabase(orm, config.database.startupTimeoutMs, log);
     const connection = orm.em.getConnection();
     const applied = await connection.transactional(async (trx) => {
+      // raw SQL, as no ORM API offers these: the lock that queues a second instance, and no statement_timeout
+      // (the database's default, which a migration sets) for the wait on it and for slow DDL on large tables
       await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY], 'run', trx);
+      await connection.execute('set local statement_timeout = 0', [], 'run', trx);
       return orm.getMigrator().up({ transaction: trx });
     });
     return applied.map((migration) => migration.name);

@@ -5,8 +5,6 @@ import { Task } from '../tasks/task.entity';
 import { User } from '../users/user.entity';
 import { pgConnectionOptions } from './connection-options';
 import { ownerFilter } from './owner-filter';
-import { cancelTimedOutQueries } from './query-timeout';
-import { attachStatementNames, StatementNames } from './statement-names';
 
 /** Migrations live in <repo>/migrations (ts) and compile to dist/migrations (js). */
 export const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
@@ -15,15 +13,14 @@ export const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
  * The MikroORM options for one database URL, shared by the app and the tests. Without the Migrator extension:
  * it loads umzug and its CLI (a tenth of the start-up time), so only what migrates adds it (migrationOrmOptions()
  * in migrate.ts, also used by the CLI's mikro-orm.config.ts).
- * Nothing here relies on session state or startup parameters, so a PgBouncer/Neon pooled URL works:
- * timeouts are client-side (pg's query_timeout, knex's acquire timeout), never `options=-c ...`. The one
- * exception, prepared statements, needs a pooler that keeps them (Neon's does) and turns itself off when it
- * finds one that does not (statement-names.ts).
+ * Nothing here relies on session state or startup parameters, so a PgBouncer/Neon pooled URL works. Timeouts:
+ * the database's own statement_timeout (set by a migration, passed through by poolers as a database default)
+ * ends a slow statement and frees its connection; pg's query_timeout and knex's acquire timeout bound the
+ * wait for a database or network that does not answer at all.
  */
 export function ormOptions(config: AppConfig, url: string): Options {
   const db = config.database;
   const { host, port, user, password, database, ...connection } = pgConnectionOptions(url, db);
-  const statementNames = new StatementNames(db.preparedStatements);
   return defineConfig({
     entities: [User, Task],
     host,
@@ -46,18 +43,13 @@ export function ormOptions(config: AppConfig, url: string): Options {
       min: db.poolMin,
       max: db.poolMax,
       idleTimeoutMillis: db.idleTimeoutMs,
-      // each new connection: its pool's statement names, then the cancel of timed-out statements (which calls done)
-      afterCreate: ((connection, done) => {
-        attachStatementNames(connection, statementNames);
-        cancelTimedOutQueries(connection, done);
-      }) satisfies typeof cancelTimedOutQueries,
-    } as Options['pool'],
+    },
     driverOptions: {
       acquireConnectionTimeout: db.acquireTimeoutMs,
       connection: {
         ...connection,
         connectionTimeoutMillis: db.connectTimeoutMs,
-        query_timeout: db.statementTimeoutMs,
+        query_timeout: db.queryTimeoutMs,
         keepAlive: true,
       },
     },

@@ -1,4 +1,4 @@
-import type { FilterDef } from '@mikro-orm/core/typings';
+import type { Options } from '@mikro-orm/core';
 import { isUuid } from '../http/uuid';
 
 export const OWNER_FILTER = 'owner';
@@ -17,7 +17,6 @@ export class MissingOwnerError extends Error {
   }
 }
 
-
 /** The condition itself refuses a missing, empty or malformed userId, so no default can ever show every row. */
 export function ownerCondition(params: Partial<OwnerFilterParams> | undefined): { user: string } {
   const userId = params?.userId;
@@ -27,10 +26,13 @@ export function ownerCondition(params: Partial<OwnerFilterParams> | undefined): 
   return { user: userId };
 }
 
+/** A filter definition, as MikroORM's public Options type names it (FilterDef itself is not exported). */
+type FilterDefinition = NonNullable<Options['filters']>[string];
+
 /** The global `owner` filter, enabled by default on every owned entity. */
-export const ownerFilter: FilterDef = {
+export const ownerFilter = {
   name: OWNER_FILTER,
   cond: ownerCondition,
   entity: OWNED_ENTITIES,
   default: true,
-};
+} satisfies FilterDefinition;

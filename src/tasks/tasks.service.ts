@@ -32,7 +32,7 @@ export class TasksService {
     // an empty page is what a deleted account would see: its token must be 401 instead
     if (items.length === 0 && (await this.deletedAccounts.isDeleted(user))) throw invalidToken();
     const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > limit ? encodeCursor({ createdAt: new Date(last.createdAt), id: last.id }) : null };
+    return { items, nextCursor: rows.length > limit ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
   }
 
   async get(id: string): Promise<TaskData> {

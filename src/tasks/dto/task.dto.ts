@@ -29,8 +29,8 @@ export class TaskDto {
       title: task.title,
       description: task.description,
       completed: task.completed,
-      createdAt: task.createdAt,
-      updatedAt: task.updatedAt,
+      createdAt: task.createdAt.toISOString(),
+      updatedAt: task.updatedAt.toISOString(),
       version: task.version,
     };
   }
