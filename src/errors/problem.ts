@@ -13,6 +13,8 @@ export interface ProblemDetails {
   status: number;
   detail: string;
   errors?: FieldError[];
+  /** Validation problems: how many field errors were left out of `errors` (at most MAX_FIELD_ERRORS are listed). */
+  moreErrors?: number;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -32,16 +34,30 @@ export class ProblemException extends HttpException {
   }
 }
 
-export function validationProblem(errors: FieldError[]): ProblemException {
-  return new ProblemException(
-    problem(400, errors.map((e) => `${e.field}: ${e.message}`).join('; ') || 'The request is not valid', {
-      type: 'urn:task-service:problem:validation',
-      title: 'Validation failed',
-      errors,
-    }),
-  );
+/** A validation problem lists at most this many field errors; `moreErrors` counts the rest. */
+export const MAX_FIELD_ERRORS = 20;
+/** Longest field name or message echoed back (a key can be up to 100 KiB long); longer ones are cut with "…". */
+const MAX_ECHOED_CHARS = 200;
+
+function cut(text: string): string {
+  const codePoints = Array.from(text.slice(0, MAX_ECHOED_CHARS * 2 + 2));
+  return codePoints.length > MAX_ECHOED_CHARS ? `${codePoints.slice(0, MAX_ECHOED_CHARS).join('')}…` : text;
 }
 
-export function serviceUnavailable(detail = 'The database is unavailable; retry later'): ProblemException {
-  return new ProblemException(problem(503, detail), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+/**
+ * A 400 naming the fields. Bounded whatever the request: at most MAX_FIELD_ERRORS errors, each field name and
+ * message cut to MAX_ECHOED_CHARS, and a detail that ends with "... and N more" when some were left out.
+ */
+export function validationProblem(errors: FieldError[]): ProblemException {
+  const listed = errors.slice(0, MAX_FIELD_ERRORS).map((e) => ({ field: cut(e.field), message: cut(e.message) }));
+  const more = errors.length - listed.length;
+  const detail = (listed.map((e) => `${e.field}: ${e.message}`).join('; ') || 'The request is not valid') + (more > 0 ? `; ... and ${more} more` : '');
+  return new ProblemException(
+    problem(400, detail, {
+      type: 'urn:task-service:problem:validation',
+      title: 'Validation failed',
+      errors: listed,
+      ...(more > 0 ? { moreErrors: more } : {}),
+    }),
+  );
 }

@@ -1,5 +1,6 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyHttpOptions, FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import type { AppConfig } from '../config/app-config';
 import { answerClientErrorAsProblem, answerFrameworkErrorAsProblem } from './client-errors';
@@ -13,8 +14,13 @@ export function trustProxyOption(trustProxy: AppConfig['trustProxy']): FastifySe
   return typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy;
 }
 
+/** How often Node looks for requests past their headers or request timeout (its default, 30 s, would let them last that long). */
+function checkingIntervalMs(config: AppConfig): number {
+  return Math.max(100, Math.min(1_000, Math.floor(config.httpTimeouts.headersMs / 2)));
+}
+
 /** Fastify's options: routing, timeouts and limits as the HTTP contract (and Node's defaults) want them. */
-export function fastifyOptions(config: AppConfig): FastifyServerOptions {
+export function fastifyOptions(config: AppConfig): FastifyHttpOptions<Server> {
   return {
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,
@@ -31,9 +37,12 @@ export function fastifyOptions(config: AppConfig): FastifyServerOptions {
     frameworkErrors: answerFrameworkErrorAsProblem,
     // while draining, requests still arriving on open connections are served (their answers say Connection: close)
     return503OnClosing: false,
-    // Node's own defaults, which Fastify changes (72 s keep-alive, no request timeout)
+    // Node's keep-alive default, which Fastify changes (72 s); below a load balancer's idle timeout
     keepAliveTimeout: 5_000,
-    requestTimeout: 300_000,
+    // a request whose headers, or whole body, do not arrive in time is cut: 408 problem (client-errors.ts).
+    // It bounds receiving the request only, not the time the answer takes.
+    requestTimeout: config.httpTimeouts.requestMs,
+    http: { headersTimeout: config.httpTimeouts.headersMs, connectionsCheckingInterval: checkingIntervalMs(config) },
   };
 }
 

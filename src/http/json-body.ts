@@ -62,6 +62,25 @@ function hasBody(request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(request.headers['content-length'] ?? NaN));
 }
 
+/**
+ * What a body of another type than JSON (or of no type) parses to: it is not read, and the validation pipe
+ * answers 415 where a route binds a body. Raising it there, not here, keeps authentication first (401).
+ */
+class UnsupportedBody {
+  constructor(readonly contentType: string | undefined) {
+    Object.freeze(this);
+  }
+}
+
+export function isUnsupportedBody(value: unknown): value is UnsupportedBody {
+  return value instanceof UnsupportedBody;
+}
+
+/** A body with content: chunked, or a Content-Length above 0 (an empty body without a type stays "no body"). */
+function hasContent(request: FastifyRequest): boolean {
+  return request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+}
+
 /** Before a JSON body is read: its charset must be a UTF (415), and its Content-Encoding is decoded (415 if unknown). */
 function decodeJsonBody(request: FastifyRequest, payload: NodeJS.ReadableStream): NodeJS.ReadableStream {
   if (!hasBody(request) || !JSON_TYPE.test(request.headers['content-type'] ?? '')) return payload;
@@ -71,13 +90,15 @@ function decodeJsonBody(request: FastifyRequest, payload: NodeJS.ReadableStream)
 
 /**
  * The only body parser. JSON bodies: at most 100 KiB once decoded (Fastify's bodyLimit), objects or arrays
- * only, at most 32 levels deep. A body of any other type is not read: validation then answers 400.
+ * only, at most 32 levels deep. A body of any other type (or none) is not read: validation then answers 415.
  */
 export function registerJsonBody(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();
   fastify.addHook('preParsing', async (request, _reply, payload) => decodeJsonBody(request, payload));
   fastify.addContentTypeParser(JSON_TYPE, { parseAs: 'buffer' }, async (request: FastifyRequest, body: Buffer) => parseJson(request, body));
-  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+  fastify.addContentTypeParser('*', (request, _payload, done) =>
+    done(null, hasContent(request) ? new UnsupportedBody(request.headers['content-type']) : undefined),
+  );
 }
 
 /** Fastify's own errors while reading a body, as problems (undefined for any other error). */

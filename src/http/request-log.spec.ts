@@ -36,6 +36,20 @@ describe(logRequests.name, () => {
     expect(JSON.stringify(lines[0])).not.toContain('secret-token');
   });
 
+  it('redacts credential-looking query parameters, whatever their case or encoding, and keeps the others', async () => {
+    const { http, linesOnceThere } = await serve('info');
+    const query =
+      'access_token=eyJ.secret-1&x=1&TOKEN=secret-2&id_token=secret-3&refresh_token=secret-4&api_key=secret-5&ApiKey=secret-6' +
+      '&key=secret-7&password=secret-8&secret=secret-9&code=secret-10&JWT=secret-11&access%5Ftoken=secret-12&token[]=secret-13&page=2';
+    await request(http).get(`/ok?${query}`).expect(200);
+    const [line] = await linesOnceThere(1);
+    const logged = JSON.stringify(line);
+    expect(logged).not.toMatch(/secret-\d+/);
+    expect(line).toMatchObject({ req: { url: expect.stringMatching(/^\/ok\?access_token=\[REDACTED\]&x=1&TOKEN=\[REDACTED\]&/) } });
+    expect((line.req as { url: string }).url).toMatch(/&page=2$/);
+    expect((line.req as { url: string }).url.match(/\[REDACTED\]/g)).toHaveLength(13);
+  });
+
   it('logs a 5xx answer as a warning', async () => {
     const { http, linesOnceThere } = await serve('info');
     await request(http).get('/broken').expect(503);

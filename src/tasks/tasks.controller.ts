@@ -6,13 +6,14 @@ import {
 import type { FastifyReply } from 'fastify';
 import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { CurrentUser } from '../auth/current-user.decorator';
+import { problem, ProblemException } from '../errors/problem';
 import { ProblemDto } from '../errors/problem.dto';
 import { UuidParamPipe } from '../http/uuid-param.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { TaskDto, TaskPageDto } from './dto/task.dto';
 import { UpdateTaskDto } from './dto/update-task.dto';
-import { acceptedVersions, etagOf } from './etag';
+import { etagOf, parseIfMatch } from './etag';
 import type { TaskData } from './task.repository';
 import { TasksService } from './tasks.service';
 
@@ -55,17 +56,30 @@ export class TasksController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change one or more fields; with If-Match, only if the task is still at that version' })
   @ApiParam({ name: 'id', format: 'uuid' })
-  @ApiHeader({ name: 'If-Match', required: false, description: 'An ETag from a previous response; 412 when the task has changed since' })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description: 'An ETag from a previous response; 412 when the task has changed since, or when only weak tags (W/"...") are given; 400 when not entity tags',
+  })
   @ApiOkResponse({ type: TaskDto, headers: ETAG_HEADER })
   @ApiNotFoundResponse({ type: ProblemDto, description: 'No such task, or another user’s' })
-  @ApiPreconditionFailedResponse({ type: ProblemDto, description: 'If-Match does not match the current ETag' })
+  @ApiPreconditionFailedResponse({ type: ProblemDto, description: 'If-Match does not match the current ETag (weak tags never match)' })
   async update(
     @Param('id', UuidParamPipe) id: string,
     @Body() dto: UpdateTaskDto,
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ): Promise<TaskDto> {
-    return this.withEtag(await this.tasks.update(id, dto, acceptedVersions(ifMatch)), res);
+    const condition = parseIfMatch(ifMatch); // 400 naming If-Match when it is not entity tags
+    try {
+      return this.withEtag(await this.tasks.update(id, dto, condition?.versions), res);
+    } catch (error) {
+      // weak tags never match for a PATCH (RFC 9110 strong comparison): say so rather than "has changed"
+      if (condition?.onlyWeak && error instanceof ProblemException && error.problem.status === 412) {
+        throw new ProblemException(problem(412, 'If-Match holds only weak entity tags (W/"..."), which never match for PATCH: send the strong ETag "N"'));
+      }
+      throw error;
+    }
   }
 
   @Delete(':id')

@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsString, ValidateIf } from 'class-validator';
 import { CodePointLength } from '../../http/code-point-length';
-import { NormalizeEmail } from '../../users/dto/normalize-email';
+import { NoInvisibleCharacters, NormalizeEmail } from '../../users/dto/normalize-email';
 
 export class RegisterDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254, description: 'Trimmed and lower-cased; unique regardless of case' })
+  @ApiProperty({ example: 'ada@example.com', maxLength: 254, description: 'Normalised (NFKC, lower case, NFC, trimmed); unique regardless of case and width; no invisible characters' })
   @NormalizeEmail()
   @IsEmail({}, { message: 'must be an e-mail address' })
+  @NoInvisibleCharacters()
   @CodePointLength(1, 254)
   email!: string;
 
