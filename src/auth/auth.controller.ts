@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ProblemDto } from '../errors/problem.dto';
 import { AuthService } from './auth.service';
@@ -30,8 +30,19 @@ export class AuthController {
   @ApiUnauthorizedResponse({ type: ProblemDto, description: 'Wrong e-mail or password (one answer for both)' })
   @ApiTooManyRequestsResponse({
     type: ProblemDto,
-    description: 'Too many failed logins for this address and e-mail; see Retry-After',
+    description:
+      'Too many failed logins; see Retry-After. Two limits, each a fixed window that starts at the first attempt: ' +
+      'per client address and e-mail (LOGIN_MAX_FAILURES, default 10 failures in LOGIN_WINDOW_SECONDS, default 900 s: ' +
+      'the 11th attempt is refused whatever the password, and a successful login clears the count), and per client address ' +
+      'across all e-mails against password spraying (LOGIN_IP_MAX_FAILURES, default 100 in LOGIN_IP_WINDOW_SECONDS, default 900 s). ' +
+      'Each attempt is counted before its password is checked, so concurrent attempts cannot exceed a limit; with REDIS_URL ' +
+      'every instance of the service shares the counts.',
     headers: { 'Retry-After': { description: 'Seconds until a login may be tried again', schema: { type: 'integer' } } },
+  })
+  @ApiServiceUnavailableResponse({
+    type: ProblemDto,
+    description: 'The store of failed-login counts (Redis, with REDIS_URL) cannot be reached: logins fail closed; other routes are not affected',
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
   })
   login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
     // req.ip honours X-Forwarded-For only when TRUST_PROXY says so

@@ -1,20 +1,22 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { AppConfig } from '../config/app-config';
-import { problem, ProblemException } from '../errors/problem';
+import { problem, ProblemException, RETRY_AFTER_SECONDS } from '../errors/problem';
 import { UserDto } from '../users/dto/user.dto';
 import { User } from '../users/user.entity';
 import { UserRepository } from '../users/user.repository';
 import type { AuthResponseDto } from './dto/auth-response.dto';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
-import { LoginAttempts } from './login-attempts';
+import { LoginAttempts, LoginLimitUnavailableError } from './login-attempts';
 import { PasswordHasher } from './password-hasher';
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger('AuthService');
+
   constructor(
     private readonly em: EntityManager,
     private readonly users: UserRepository,
@@ -39,18 +41,30 @@ export class AuthService {
   }
 
   async login(dto: LoginDto, clientAddress: string): Promise<AuthResponseDto> {
-    const key = `${clientAddress}|${dto.email}`;
-    const retryAfter = this.attempts.retryAfterSeconds(key);
-    if (retryAfter > 0) {
-      throw new ProblemException(problem(429, 'Too many failed logins; retry later'), { 'Retry-After': String(retryAfter) });
+    // the attempt is counted before its password is checked, so concurrent guesses cannot pass the limit
+    const reserved = await this.attempts.reserve(clientAddress, dto.email).catch((error: unknown) => {
+      if (error instanceof LoginLimitUnavailableError) {
+        throw new ProblemException(problem(503, 'Login is unavailable for the moment; retry later'), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+      }
+      throw error;
+    });
+    if (!reserved.allowed) {
+      throw new ProblemException(problem(429, 'Too many failed logins; retry later'), { 'Retry-After': String(reserved.retryAfterSeconds) });
     }
-    const user = await this.users.findOne({ email: dto.email });
-    // an unknown e-mail is verified against a dummy hash: same time, same answer
-    const valid = await this.hasher.verify(user?.passwordHash, dto.password);
-    if (!user || !valid) {
-      this.attempts.recordFailure(key);
-      throw new ProblemException(problem(401, 'Wrong e-mail or password'));
+    let user: User | null;
+    let valid: boolean;
+    try {
+      user = await this.users.findOne({ email: dto.email });
+      // an unknown e-mail is verified against a dummy hash: same time, same answer
+      valid = await this.hasher.verify(user?.passwordHash, dto.password);
+    } catch (error) {
+      // not checked (e.g. the database is down): this attempt is no failure
+      await this.attempts.cancelled(reserved.reservation).catch(() => undefined);
+      throw error;
     }
+    if (!user || !valid) throw new ProblemException(problem(401, 'Wrong e-mail or password')); // the point stays taken
+    // the password is right: a store that fails now only leaves a count behind, it does not refuse the login
+    await this.attempts.succeeded(reserved.reservation).catch((error: unknown) => this.logger.warn(`Failed logins not cleared: ${String(error)}`));
     return this.issue(user);
   }
 

@@ -1,53 +1,103 @@
+import net from 'node:net';
 import { loadConfig } from '../config/app-config';
-import { LoginAttempts } from './login-attempts';
+import { LoginAttempts, LoginLimitUnavailableError, type ReserveResult } from './login-attempts';
 
-const WINDOW_MS = 60_000;
+function allowed(result: ReserveResult) {
+  if (!result.allowed) throw new Error(`refused, retry after ${result.retryAfterSeconds} s`);
+  return result.reservation;
+}
 
+/** The memory store (no REDIS_URL); the Redis store is tested on a real Redis in test/redis. */
 describe(LoginAttempts.name, () => {
   let sut: LoginAttempts;
-  const t0 = 1_700_000_000_000;
+  const make = (env: Record<string, string> = {}) => {
+    sut = new LoginAttempts(loadConfig({ LOGIN_MAX_FAILURES: '3', LOGIN_WINDOW_SECONDS: '60', LOGIN_IP_MAX_FAILURES: '5', ...env }));
+    return sut;
+  };
+  afterEach(() => sut?.onModuleDestroy());
 
-  beforeEach(() => {
-    sut = new LoginAttempts(loadConfig({ LOGIN_MAX_FAILURES: '3', LOGIN_WINDOW_SECONDS: String(WINDOW_MS / 1000) }));
-  });
-  afterEach(() => sut.onModuleDestroy());
-
-  it('lets a key try while it has fewer failures than the limit', () => {
-    expect(sut.retryAfterSeconds('a', t0)).toBe(0);
-    sut.recordFailure('a', t0);
-    sut.recordFailure('a', t0 + 1);
-    expect(sut.retryAfterSeconds('a', t0 + 2)).toBe(0);
-  });
-
-  it('refuses the key once it reaches the limit, until the window that began at its first failure ends', () => {
-    for (let i = 0; i < 3; i++) sut.recordFailure('a', t0 + i * 1000);
-    expect(sut.retryAfterSeconds('a', t0 + 2000)).toBe(58);
-    expect(sut.retryAfterSeconds('a', t0 + WINDOW_MS - 1)).toBe(1); // never 0 while refused
-    expect(sut.retryAfterSeconds('a', t0 + WINDOW_MS)).toBe(0);
+  it('allows maxFailures attempts of one (address, e-mail), then refuses with the seconds left in the window', async () => {
+    make();
+    for (let i = 0; i < 3; i++) allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+    const refused = await sut.reserve('1.2.3.4', 'a@x.io');
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: expect.any(Number) });
+    if (refused.allowed) return;
+    expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(59);
+    expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
   });
 
-  it('counts each key on its own', () => {
-    for (let i = 0; i < 3; i++) sut.recordFailure('1.2.3.4|a@x.io', t0);
-    expect(sut.retryAfterSeconds('1.2.3.4|a@x.io', t0)).toBeGreaterThan(0);
-    expect(sut.retryAfterSeconds('1.2.3.4|b@x.io', t0)).toBe(0);
-    expect(sut.retryAfterSeconds('5.6.7.8|a@x.io', t0)).toBe(0);
+  it('reserves atomically: of 20 concurrent attempts exactly maxFailures are allowed', async () => {
+    make({ LOGIN_IP_MAX_FAILURES: '100' });
+    const results = await Promise.all(Array.from({ length: 20 }, () => sut.reserve('1.2.3.4', 'a@x.io')));
+    expect(results.filter((r) => r.allowed)).toHaveLength(3);
   });
 
-  it('starts a fresh window for a failure after the old one ended', () => {
-    for (let i = 0; i < 3; i++) sut.recordFailure('a', t0);
-    sut.recordFailure('a', t0 + WINDOW_MS + 1);
-    sut.recordFailure('a', t0 + WINDOW_MS + 2);
-    expect(sut.retryAfterSeconds('a', t0 + WINDOW_MS + 3)).toBe(0);
-    sut.recordFailure('a', t0 + WINDOW_MS + 3);
-    expect(sut.retryAfterSeconds('a', t0 + WINDOW_MS + 4)).toBe(60);
+  it('counts each (address, e-mail) on its own', async () => {
+    make();
+    for (let i = 0; i < 3; i++) allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+    expect((await sut.reserve('1.2.3.4', 'a@x.io')).allowed).toBe(false);
+    allowed(await sut.reserve('1.2.3.4', 'b@x.io'));
+    allowed(await sut.reserve('5.6.7.8', 'a@x.io'));
   });
 
-  it('bounds its memory: past 100 000 keys the oldest window is forgotten first', () => {
-    sut = new LoginAttempts(loadConfig({ LOGIN_MAX_FAILURES: '1' }));
-    sut.recordFailure('oldest', t0);
-    for (let i = 0; i < 100_000; i++) sut.recordFailure(`key-${i}`, t0 + 1);
-    expect(sut.retryAfterSeconds('oldest', t0 + 2)).toBe(0);
-    expect(sut.retryAfterSeconds('key-99999', t0 + 2)).toBeGreaterThan(0);
-    expect(sut.retryAfterSeconds('key-0', t0 + 2)).toBeGreaterThan(0);
+  it('limits an address across all e-mails (password spraying), without counting attempts it refused', async () => {
+    make({ LOGIN_IP_MAX_FAILURES: '5', LOGIN_IP_WINDOW_SECONDS: '30' });
+    for (let i = 0; i < 5; i++) allowed(await sut.reserve('1.2.3.4', `user${i}@x.io`));
+    const refused = await sut.reserve('1.2.3.4', 'fresh@x.io');
+    expect(refused.allowed).toBe(false);
+    if (!refused.allowed) expect(refused.retryAfterSeconds).toBeLessThanOrEqual(30);
+    allowed(await sut.reserve('5.6.7.8', 'fresh@x.io')); // another address is not affected
+  });
+
+  it('does not count against the address an attempt refused for its e-mail', async () => {
+    make({ LOGIN_MAX_FAILURES: '1', LOGIN_IP_MAX_FAILURES: '3' });
+    allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+    for (let i = 0; i < 10; i++) expect((await sut.reserve('1.2.3.4', 'a@x.io')).allowed).toBe(false);
+    allowed(await sut.reserve('1.2.3.4', 'b@x.io'));
+    allowed(await sut.reserve('1.2.3.4', 'c@x.io'));
+    expect((await sut.reserve('1.2.3.4', 'd@x.io')).allowed).toBe(false);
+  });
+
+  it('a success clears the failures of that (address, e-mail) and is not counted against the address', async () => {
+    make({ LOGIN_MAX_FAILURES: '3', LOGIN_IP_MAX_FAILURES: '6' });
+    allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+    allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+    await sut.succeeded(allowed(await sut.reserve('1.2.3.4', 'a@x.io')));
+    // three failures again, then refused: the two before the success are forgotten
+    for (let i = 0; i < 3; i++) allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+    expect((await sut.reserve('1.2.3.4', 'a@x.io')).allowed).toBe(false);
+    // the address has 5 failures (the success gave its point back): one more is allowed, not two
+    allowed(await sut.reserve('1.2.3.4', 'b@x.io'));
+    expect((await sut.reserve('1.2.3.4', 'c@x.io')).allowed).toBe(false);
+  });
+
+  it('an attempt that could not be checked is given back to both counts', async () => {
+    make({ LOGIN_MAX_FAILURES: '1', LOGIN_IP_MAX_FAILURES: '1' });
+    await sut.cancelled(allowed(await sut.reserve('1.2.3.4', 'a@x.io')));
+    allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+    expect((await sut.reserve('1.2.3.4', 'a@x.io')).allowed).toBe(false);
+  });
+
+  it('lets the client try again once the window has passed', async () => {
+    make({ LOGIN_MAX_FAILURES: '1', LOGIN_WINDOW_SECONDS: '1' });
+    allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+    const refused = await sut.reserve('1.2.3.4', 'a@x.io');
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+  });
+
+  it('with a Redis that cannot be reached, refuses quickly with LoginLimitUnavailableError', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port)); // nothing listens there any more
+      });
+    });
+    make({ REDIS_URL: `redis://127.0.0.1:${port}` });
+    await sut.onModuleInit(); // gives up waiting, never throws
+    const started = Date.now();
+    await expect(sut.reserve('1.2.3.4', 'a@x.io')).rejects.toBeInstanceOf(LoginLimitUnavailableError);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 });

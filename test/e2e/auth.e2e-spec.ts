@@ -253,11 +253,12 @@ describe('auth with LOGIN_MAX_FAILURES=3 (client address from the socket: TRUST_
     expectProblem(await login(t, user.email, user.password), 429);
   });
 
-  it('does not count successful logins', async () => {
+  it('does not count successful logins, and a success clears that client\'s failures for that e-mail', async () => {
     const user = await registerUser(t.http);
     for (let i = 0; i < 2; i++) expectProblem(await login(t, user.email, 'wrong'), 401);
     for (let i = 0; i < 3; i++) await login(t, user.email, user.password).expect(200);
-    expectProblem(await login(t, user.email, 'wrong'), 401); // the 3rd failure, not the 8th attempt
+    // the count starts again after a success: three more failures, not one
+    for (let i = 0; i < 3; i++) expectProblem(await login(t, user.email, 'wrong'), 401);
     expectProblem(await login(t, user.email, user.password), 429);
   });
 

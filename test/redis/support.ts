@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { Redis } from 'ioredis';
+import { cleanEnv, freePort, JWT_SECRET, ServerProcess } from '../support/built-server';
+
+export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
+const ADMIN_URL = process.env.REDIS_SUITE_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A key prefix of this run's own, so that runs (and test files) never share a count. */
+export function uniquePrefix(): string {
+  return `task-service-test:${process.pid}-${randomBytes(4).toString('hex')}:`;
+}
+
+/** Deletes every key under the prefix (SCAN, not KEYS, so that a shared Redis is not blocked). */
+export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function admin(sql: string): Promise<void> {
+  const client = new Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** An empty database of this test file's own on the machine's PostgreSQL; the service migrates it on start. */
+export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `ts_redis_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await admin(`create database "${name}"`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`drop database if exists "${name}" with (force)`) };
+}
+
+export interface Service {
+  process: ServerProcess;
+  baseUrl: string;
+}
+
+/** `node <mainJs>` in production mode on a free port, ready (GET /health/ready 200). */
+export async function startService(mainJs: string, env: Record<string, string>): Promise<Service> {
+  const port = await freePort();
+  const process_ = ServerProcess.node(
+    cleanEnv({ NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), JWT_SECRET, LOG_LEVEL: 'warn', MIGRATE_ON_START: 'true', ...env }),
+    mainJs,
+  );
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await process_.waitForReady(baseUrl, 60_000);
+  } catch (error) {
+    await process_.kill();
+    throw error;
+  }
+  return { process: process_, baseUrl };
+}
+
+/** A redis-server of the test's own, on a free port, stopped by its PID. */
+export class RedisServer {
+  private child?: ChildProcess;
+  private exited?: Promise<void>;
+  output = '';
+
+  private constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<RedisServer> {
+    const server = new RedisServer(await freePort());
+    await server.restart();
+    return server;
+  }
+
+  /** (Re)starts it on the same port and waits until it answers PING. */
+  async restart(): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const client = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      client.on('error', () => undefined);
+      const pong = await client
+        .connect()
+        .then(() => client.ping())
+        .catch(() => undefined);
+      client.disconnect();
+      if (pong === 'PONG') return;
+      if (Date.now() > deadline) throw new Error(`redis-server on port ${this.port} did not answer\n${this.output}`);
+      await sleep(100);
+    }
+  }
+
+  /** SIGKILL by PID: as abrupt as a crash or a lost network. */
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    process.kill(this.child.pid!, 'SIGKILL');
+    await this.exited;
+  }
+}
