@@ -51,7 +51,13 @@ describe(pgConnectionOptions.name, () => {
 
     it('defaults the user and database to postgres, as libpq would for this service', () => {
       const options = sut('postgres://db.example.com', database());
-      expect(options).toMatchObject({ host: 'db.example.com', port: 5432, user: 'postgres', password: '', database: 'postgres' });
+      expect(options).toMatchObject({ host: 'db.example.com', port: 5432, user: 'postgres', password: undefined, database: 'postgres' });
+      expect(options.password).toBeUndefined();
+    });
+
+    it('gives no password (undefined, not an empty string) when the URL has an empty one', () => {
+      expect(sut('postgres://app:@db.example.com/tasks', database()).password).toBeUndefined();
+      expect(sut('postgres://app@db.example.com/tasks', database()).password).toBeUndefined();
     });
 
     it('strips the brackets of an IPv6 host', () => {

@@ -7,7 +7,8 @@ export interface PgConnectionOptions {
   host: string;
   port: number;
   user: string;
-  password: string;
+  /** undefined when the URL has none (or an empty one) */
+  password?: string;
   database: string;
   ssl: false | TlsOptions;
   enableChannelBinding?: boolean;
@@ -29,7 +30,9 @@ export function pgConnectionOptions(url: string, db: AppConfig['database']): PgC
     host,
     port: parsed.port ? Number(parsed.port) : 5432,
     user: decodeURIComponent(parsed.username) || 'postgres',
-    password: decodeURIComponent(parsed.password),
+    // an empty password is no password, as for libpq: pg then takes PGPASSWORD or ~/.pgpass, and a server
+    // with trust authentication asks for none
+    password: decodeURIComponent(parsed.password) || undefined,
     database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
     ssl: tlsOptions(sslMode, rootCertPath),
     // Neon's URLs carry channel_binding=require (SCRAM-SHA-256-PLUS over TLS)

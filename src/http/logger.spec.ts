@@ -1,5 +1,6 @@
+import { Writable } from 'node:stream';
 import { capturingLogger } from '../../test/support/log-capture';
-import { PinoNestLogger } from './logger';
+import { createLogger, PinoNestLogger, prettyLogsWanted } from './logger';
 
 describe(PinoNestLogger.name, () => {
   function logger(level = 'trace') {
@@ -51,5 +52,78 @@ describe(PinoNestLogger.name, () => {
     sut.warn('loud', 'X');
     expect(lines).toMatchObject([{ msg: 'loud' }]);
     expect(lines).toHaveLength(1);
+  });
+
+  it("writes Nest's route mapping and module chatter at debug, not info", () => {
+    const { sut, lines } = logger();
+    sut.log('TasksController {/tasks}:', 'RoutesResolver');
+    sut.log('Mapped {/tasks, GET} route', 'RouterExplorer');
+    sut.log('AppModule dependencies initialized', 'InstanceLoader');
+    sut.log('Nest application successfully started', 'NestApplication');
+    expect(lines).toMatchObject([
+      { level: 20, msg: 'TasksController {/tasks}:', context: 'RoutesResolver' },
+      { level: 20, msg: 'Mapped {/tasks, GET} route', context: 'RouterExplorer' },
+      { level: 20, msg: 'AppModule dependencies initialized', context: 'InstanceLoader' },
+      { level: 30, msg: 'Nest application successfully started', context: 'NestApplication' },
+    ]);
+  });
+
+  it('leaves that chatter out at the default level (info)', () => {
+    const { sut, lines } = logger('info');
+    sut.log('Mapped {/tasks, GET} route', 'RouterExplorer');
+    sut.log('AppModule dependencies initialized', 'InstanceLoader');
+    sut.warn('a warning from the router', 'RouterExplorer'); // only info is demoted
+    expect(lines).toMatchObject([{ level: 40, msg: 'a warning from the router' }]);
+    expect(lines).toHaveLength(1);
+  });
+});
+
+describe(prettyLogsWanted.name, () => {
+  it.each([
+    ['development', true, true],
+    ['test', true, true],
+    ['production', true, false],
+    ['development', false, false],
+    ['development', undefined, false],
+  ] as const)('NODE_ENV=%s, stdout a TTY: %s -> %s', (nodeEnv, tty, expected) => {
+    expect(prettyLogsWanted(nodeEnv, tty)).toBe(expected);
+  });
+});
+
+describe(createLogger.name, () => {
+  function collect(): { destination: Writable; text: () => string } {
+    const chunks: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    return { destination, text: () => chunks.join('') };
+  }
+
+  it('writes JSON lines by default', () => {
+    const { destination, text } = collect();
+    createLogger('info', { destination }).info({ context: 'Database' }, 'Applied migrations: x');
+    const line = JSON.parse(text().trim()) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 30, context: 'Database', msg: 'Applied migrations: x' });
+    expect(line).toHaveProperty('time');
+  });
+
+  it('writes one readable line per entry when pretty: time, level, [context] message; no JSON, no pid', () => {
+    const { destination, text } = collect();
+    const log = createLogger('info', { pretty: true, destination });
+    log.info({ context: 'Database' }, 'Applied migrations: x');
+    log.warn('Waiting for the database');
+    log.info({ reqId: 'abc', statusCode: 200 }, 'request completed');
+    log.debug('not at info');
+    const lines = text().trimEnd().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^\[?\d\d:\d\d:\d\d\.\d{3}\]? INFO.*: \[Database\] Applied migrations: x$/),
+      expect.stringMatching(/^\[?\d\d:\d\d:\d\d\.\d{3}\]? WARN.*: Waiting for the database$/),
+      expect.stringMatching(/INFO.*: request completed .*"reqId":"abc".*"statusCode":200/),
+    ]);
+    expect(text()).not.toMatch(/"level"|"pid"|"hostname"/); // no JSON envelope
+    expect(text()).not.toContain('\u001b['); // no colours when not a terminal
   });
 });

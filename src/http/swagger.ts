@@ -3,7 +3,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { onSendHookHandler } from 'fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { PUBLIC_OPERATION_EXTENSION } from '../auth/public.decorator';
+import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
+import path from 'node:path';
 import { problem, PROBLEM_CONTENT_TYPE } from '../errors/problem';
 
 type Responses = Record<string, { description?: string; content?: Record<string, { schema?: { $ref?: string }; example?: unknown }> }>;
@@ -34,6 +36,19 @@ function documentDatabaseUnavailable(path: string, responses: Record<string, unk
   };
 }
 
+/** package.json's version: the nearest task-service package.json above this file (src/http, dist/src/http alike). */
+function packageVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'task-service' && pkg.version) return pkg.version;
+    } catch {
+      // none here: look one folder up
+    }
+    if (path.dirname(dir) === dir) return '0.0.0';
+  }
+}
+
 /**
  * The OpenAPI document (/docs-json) and Swagger UI (/docs), in every environment. No `servers` entry:
  * the page calls its own origin. Bearer auth is required on every operation except those marked @Public().
@@ -45,7 +60,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'Per-user task lists. Register or log in, then click Authorize and paste the accessToken. ' +
         'Errors are RFC 9457 problem+json. A user only ever sees their own tasks; another user’s task answers 404.',
     )
-    .setVersion('1.0.0')
+    .setVersion(packageVersion())
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'bearer')
     .build();
   const document = SwaggerModule.createDocument(app, config);

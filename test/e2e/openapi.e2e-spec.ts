@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { version as PACKAGE_VERSION } from '../../package.json';
 import { createTestApp, TestApp } from '../support/test-app';
 
 // generating and compiling a client takes a while on a busy machine
@@ -161,22 +163,60 @@ describe('OpenAPI document (/docs-json) and Swagger UI (/docs)', () => {
     expect(health.headers['content-type']).toBe('application/json; charset=utf-8');
   });
 
-  it('yields a typed client (openapi-typescript + openapi-fetch) that compiles under tsc --strict', async () => {
+  it('states package.json’s version as info.version', () => {
+    expect(doc.info.version).toBe(PACKAGE_VERSION);
+  });
+
+  it('puts no default on a request body property (openapi-typescript would make the field required)', () => {
+    for (const name of ['RegisterDto', 'LoginDto', 'UpdateUserDto', 'CreateTaskDto', 'UpdateTaskDto']) {
+      for (const [property, schema] of Object.entries(doc.components.schemas[name].properties as Json)) {
+        expect({ [`${name}.${property}`]: schema.default }).toEqual({ [`${name}.${property}`]: undefined });
+      }
+    }
+    expect(doc.components.schemas.CreateTaskDto.properties.completed.description).toMatch(/defaults to false/i);
+  });
+
+  it('yields a typed client (openapi-typescript defaults + openapi-fetch) that compiles under tsc --strict and calls every route with only its required fields', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'task-service-client-'));
     try {
       symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-      writeFileSync(path.join(dir, 'openapi.json'), JSON.stringify(doc));
-      await run(path.join(BIN, 'openapi-typescript'), [path.join(dir, 'openapi.json'), '-o', path.join(dir, 'api.ts')], { cwd: dir });
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+      // the document as a client author gets it: from the running service's /docs-json
+      const served = await request(t.http).get('/docs-json').expect(200);
+      writeFileSync(path.join(dir, 'openapi.json'), JSON.stringify(served.body));
+      // openapi-typescript with its default options: only the input and where to write the types
+      await run(path.join(BIN, 'openapi-typescript'), ['openapi.json', '-o', 'api.ts'], { cwd: dir });
       writeFileSync(path.join(dir, 'client.ts'), CLIENT_SOURCE);
       const compiled = await run(
         path.join(BIN, 'tsc'),
-        ['--strict', '--noEmit', '--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', '--lib', 'es2022,dom', '--types', 'node', 'client.ts', 'api.ts'],
+        ['--strict', '--target', 'es2022', '--module', 'esnext', '--moduleResolution', 'bundler', '--lib', 'es2022,dom', '--types', 'node', '--outDir', 'out', 'client.ts', 'api.ts'],
         { cwd: dir },
       ).then(
         () => ({ code: 0, output: '' }),
         (error: { code?: number; stdout?: string; stderr?: string }) => ({ code: error.code, output: `${error.stdout}${error.stderr}` }),
       );
       expect(compiled).toEqual({ code: 0, output: '' });
+
+      // and the compiled client runs against the service
+      await t.app.listen(0, '127.0.0.1');
+      const { port } = t.app.getHttpServer().address() as AddressInfo;
+      const ran = await run(process.execPath, [path.join('out', 'client.js')], { cwd: dir, env: { ...process.env, BASE_URL: `http://127.0.0.1:${port}` } });
+      expect(JSON.parse(ran.stdout)).toEqual({
+        register: 201,
+        login: 200,
+        me: 200,
+        patchMe: 200,
+        create: 201,
+        createdCompleted: false,
+        list: 200,
+        listed: 1,
+        get: 200,
+        patch: 200,
+        patchedCompleted: true,
+        deleteTask: 204,
+        deleteMe: 204,
+        afterDelete: 401,
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -233,6 +273,40 @@ export async function create(): Promise<string> {
   const created: string = data.createdAt;
   return data.id + description + String(done) + created + response.headers.get('ETag');
 }
+
+/** Every route with only its required fields; prints the statuses as JSON. */
+async function main(): Promise<void> {
+  const api = createClient<paths>({ baseUrl: process.env.BASE_URL });
+  const email = 'typed-client-' + Date.now() + '@example.com';
+  const password = 'correct horse battery staple';
+  const out: Record<string, unknown> = {};
+  const registered = await api.POST('/auth/register', { body: { email, password } }); // no name
+  out.register = registered.response.status;
+  const login = await api.POST('/auth/login', { body: { email, password } });
+  out.login = login.response.status;
+  if (!login.data) throw new Error('login failed');
+  const headers = { Authorization: 'Bearer ' + login.data.accessToken };
+  out.me = (await api.GET('/users/me', { headers })).response.status;
+  out.patchMe = (await api.PATCH('/users/me', { headers, body: { name: 'Ada' } })).response.status; // its one field (an empty body is 400)
+  const created = await api.POST('/tasks', { headers, body: { title: 'Buy milk' } }); // only the title
+  out.create = created.response.status;
+  if (!created.data) throw new Error('create failed');
+  out.createdCompleted = created.data.completed;
+  const id = created.data.id;
+  const list = await api.GET('/tasks', { headers }); // no query at all
+  out.list = list.response.status;
+  out.listed = list.data?.items.length;
+  out.get = (await api.GET('/tasks/{id}', { headers, params: { path: { id } } })).response.status;
+  const patched = await api.PATCH('/tasks/{id}', { headers, params: { path: { id } }, body: { completed: true } }); // no If-Match
+  out.patch = patched.response.status;
+  out.patchedCompleted = patched.data?.completed;
+  out.deleteTask = (await api.DELETE('/tasks/{id}', { headers, params: { path: { id } } })).response.status;
+  out.deleteMe = (await api.DELETE('/users/me', { headers })).response.status;
+  out.afterDelete = (await api.GET('/users/me', { headers })).response.status;
+  process.stdout.write(JSON.stringify(out));
+}
+
+if (process.env.BASE_URL) await main();
 
 export async function misuse(): Promise<void> {
   // @ts-expect-error title is required

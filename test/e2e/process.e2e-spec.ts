@@ -3,7 +3,7 @@
  * embedded default database, signals, configuration errors, an unreachable database, and `npm run start:prod`
  * under a process manager.
  */
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -21,7 +21,7 @@ import {
   removePrivateBuild,
   ServerProcess,
 } from '../support/built-server';
-import { createMigratedDatabase, dropDatabase } from '../support/test-database';
+import { adminUrl, createMigratedDatabase, dropDatabase, withDatabase } from '../support/test-database';
 import { uniqueEmail } from '../support/test-app';
 
 const START_MS = 90_000; // a loaded machine with an initdb to run
@@ -135,7 +135,11 @@ describe('the server process', () => {
       await first.waitForReady(baseUrl, START_MS);
       expect((await httpJson('GET', `${baseUrl}/docs`)).status).toBe(200);
       const email = uniqueEmail('embedded');
-      await register(baseUrl, email, PASSWORD);
+      const { token } = await register(baseUrl, email, PASSWORD);
+      // no JWT_SECRET: one is made once and kept beside the data folder, readable by its owner only
+      const secretFile = path.join(path.dirname(dataDir), 'jwt-secret');
+      expect(first.stdout).toMatch(/^JWT_SECRET is not set: .*created in .*jwt-secret/m);
+      expect(statSync(secretFile).mode & 0o777).toBe(0o600);
       const postgres = postmasterPid(dataDir);
       expect(postgres && isAlive(postgres)).toBe(true);
       expect(processesMentioning(dataDir)).toEqual([postgres]); // what "nothing left" below looks for
@@ -147,11 +151,15 @@ describe('the server process', () => {
       expect(isAlive(postgres!)).toBe(false);
       expect(processesMentioning(dataDir)).toEqual([]);
       expect(existsSync(path.join(dataDir, 'postmaster.pid'))).toBe(false);
+      expect(nonEmptyLines(first.stdout).at(-1)).toBe('Task service stopped');
 
       const second = start(env);
       await second.waitForReady(baseUrl, START_MS);
       expect(second.stdout).toContain(`Embedded PostgreSQL data: ${dataDir}\n`);
+      expect(second.stdout).toMatch(/^JWT_SECRET is not set: .*kept in .*jwt-secret/m);
       await login(baseUrl, email); // the user of the first run: the same data
+      // and the first run's token still works: the development secret survived the restart
+      expect((await httpJson('GET', `${baseUrl}/users/me`, undefined, { authorization: `Bearer ${token}` })).status).toBe(200);
       second.signal('SIGTERM');
       await expect(second.waitForExit(10_000)).resolves.toEqual({ code: 0, signal: null });
       expect(processesMentioning(dataDir)).toEqual([]);
@@ -246,6 +254,33 @@ describe('the server process', () => {
     await expect(httpJson('GET', `http://127.0.0.1:${port}/health/live`)).rejects.toThrow(/ECONNREFUSED/);
   }, 60_000);
 
+  describe('a database that answers and refuses: exit 1 at once with one clear line, however long DATABASE_STARTUP_TIMEOUT_MS is', () => {
+    const withPassword = (url: string, password: string) => Object.assign(new URL(url), { password }).toString();
+    it.each([
+      ['no password in the URL for a server that asks for one', () => withPassword(adminUrl(), ''), /asks for a password and the database URL gives none/],
+      ['a wrong password', () => withPassword(adminUrl(), 'do-not-print-me'), /refused the login \(wrong password\)/],
+      ['an unknown database', () => withDatabase(adminUrl(), 'no_such_database_here'), /database does not exist/],
+    ])('%s', async (_name, url, message) => {
+      const env = cleanEnv({
+        NODE_ENV: 'production',
+        DATABASE_URL: url(),
+        JWT_SECRET,
+        PORT: String(await freePort()),
+        HOST: '127.0.0.1',
+        DATABASE_STARTUP_TIMEOUT_MS: '60000',
+      });
+      const startedAt = Date.now();
+      const server = start(env);
+      await expect(server.waitForExit(20_000)).resolves.toEqual({ code: 1, signal: null });
+      // node and Nest start-up included: the refusal itself takes milliseconds, not the 60 s deadline
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
+      const lines = nonEmptyLines(server.stderr);
+      expect(lines).toEqual([expect.stringMatching(message)]);
+      expect(lines[0]).toMatch(/^Cannot connect to the database: /);
+      expect(server.stdout + server.stderr).not.toMatch(/Waiting for the database|do-not-print-me/);
+    }, 30_000);
+  });
+
   it('SIGTERM while it still waits for the database: a graceful exit 0 at once, not death by the signal', async () => {
     const closed = await freePort();
     const env = cleanEnv({
@@ -269,6 +304,17 @@ describe('the server process', () => {
     await ensureBuilt(); // this one runs dist/ itself, as `npm run start:prod` does
     const npm = start(env, 'npm');
     await npm.waitForReady(baseUrl, START_MS);
+    // what the start printed, up to the first request's log line: the data and the URLs come last, and Nest's
+    // route mapping and module chatter is not at info
+    const firstRequest = npm.stdout.indexOf('"request completed"');
+    const beforeRequests = firstRequest === -1 ? npm.stdout : npm.stdout.slice(0, npm.stdout.lastIndexOf('\n', firstRequest) + 1);
+    const startLines = nonEmptyLines(beforeRequests);
+    expect(startLines.slice(-2)).toEqual([
+      expect.stringMatching(/^Database: postgres:\/\/.*\*\*\*\*\*@127\.0\.0\.1/),
+      `Task service listening on ${baseUrl} (API docs: ${baseUrl}/docs)`,
+    ]);
+    expect(npm.stdout).toContain('Nest application successfully started');
+    expect(npm.stdout).not.toMatch(/Mapped \{|dependencies initialized/);
     // with `exec`, npm's shell has become node: npm's own child is the server
     const server = childrenOf(npm.pid).find((pid) => processesMentioning('dist/src/main.js').includes(pid));
     expect(server).toBeDefined();
@@ -276,6 +322,7 @@ describe('the server process', () => {
     npm.signal('SIGTERM');
     await expect(npm.waitForExit(15_000)).resolves.toEqual({ code: 0, signal: null });
     expect(npm.stdout).toContain('SIGTERM received'); // node's own graceful shutdown ran
+    expect(nonEmptyLines(npm.stdout).at(-1)).toBe('Task service stopped');
     await expectGoneWithin(server!, 5000);
   }, 240_000);
 });

@@ -20,7 +20,8 @@ export class CreateTaskDto {
   @CodePointLength(0, DESCRIPTION_MAX_LENGTH)
   description?: string | null;
 
-  @ApiPropertyOptional({ example: false, default: false })
+  // no `default` here: generated clients (openapi-typescript) would make the field required
+  @ApiPropertyOptional({ example: false, description: 'Defaults to false' })
   @ValidateIf((dto: CreateTaskDto) => dto.completed !== undefined)
   @IsBoolean()
   completed?: boolean;
