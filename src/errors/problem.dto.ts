@@ -22,6 +22,9 @@ export class ProblemDto {
   @ApiProperty({ example: 'title: must be longer than or equal to 1 characters' })
   detail!: string;
 
-  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Present on validation errors' })
+  @ApiPropertyOptional({ type: [FieldErrorDto], description: 'Present on validation errors: at most 20' })
   errors?: FieldErrorDto[];
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, example: 3, description: 'How many more field errors there were than `errors` lists' })
+  moreErrors?: number;
 }

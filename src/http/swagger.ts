@@ -36,6 +36,21 @@ function documentDatabaseUnavailable(path: string, responses: Record<string, unk
   };
 }
 
+/** Every operation that takes a JSON body refuses one without `Content-Type: application/json`. */
+function documentUnsupportedMediaType(op: Record<string, unknown>): void {
+  const responses = op.responses as Record<string, unknown>;
+  if (!op.requestBody || responses['415']) return;
+  responses['415'] = {
+    description: 'The body is not sent as `Content-Type: application/json` (UTF-8)',
+    content: {
+      [PROBLEM_CONTENT_TYPE]: {
+        schema: { $ref: '#/components/schemas/ProblemDto' },
+        example: problem(415, 'The request body must be sent with Content-Type: application/json'),
+      },
+    },
+  };
+}
+
 /** package.json's version: the nearest task-service package.json above this file (src/http, dist/src/http alike). */
 function packageVersion(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
@@ -70,6 +85,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       const op = operation as Record<string, unknown>;
       documentProblemContentType(op.responses as Responses);
       documentDatabaseUnavailable(path, op.responses as Record<string, unknown>);
+      documentUnsupportedMediaType(op);
       if (op[PUBLIC_OPERATION_EXTENSION]) {
         delete op[PUBLIC_OPERATION_EXTENSION];
         op.security = [];

@@ -19,15 +19,15 @@ const BIN = path.join(ROOT, 'node_modules/.bin');
 type Json = Record<string, any>;
 
 const OPERATIONS: { method: string; path: string; success: string; body?: string; response?: string; errors: string[]; bearer: boolean }[] = [
-  { method: 'post', path: '/auth/register', success: '201', body: 'RegisterDto', response: 'AuthResponseDto', errors: ['400', '409'], bearer: false },
-  { method: 'post', path: '/auth/login', success: '200', body: 'LoginDto', response: 'AuthResponseDto', errors: ['400', '401', '429'], bearer: false },
+  { method: 'post', path: '/auth/register', success: '201', body: 'RegisterDto', response: 'AuthResponseDto', errors: ['400', '409', '415'], bearer: false },
+  { method: 'post', path: '/auth/login', success: '200', body: 'LoginDto', response: 'AuthResponseDto', errors: ['400', '401', '415', '429', '503'], bearer: false },
   { method: 'get', path: '/users/me', success: '200', response: 'UserDto', errors: ['401'], bearer: true },
-  { method: 'patch', path: '/users/me', success: '200', body: 'UpdateUserDto', response: 'UserDto', errors: ['400', '401'], bearer: true },
+  { method: 'patch', path: '/users/me', success: '200', body: 'UpdateUserDto', response: 'UserDto', errors: ['400', '401', '415'], bearer: true },
   { method: 'delete', path: '/users/me', success: '204', errors: ['401'], bearer: true },
-  { method: 'post', path: '/tasks', success: '201', body: 'CreateTaskDto', response: 'TaskDto', errors: ['400', '401'], bearer: true },
+  { method: 'post', path: '/tasks', success: '201', body: 'CreateTaskDto', response: 'TaskDto', errors: ['400', '401', '415'], bearer: true },
   { method: 'get', path: '/tasks', success: '200', response: 'TaskPageDto', errors: ['400', '401'], bearer: true },
   { method: 'get', path: '/tasks/{id}', success: '200', response: 'TaskDto', errors: ['400', '401', '404'], bearer: true },
-  { method: 'patch', path: '/tasks/{id}', success: '200', body: 'UpdateTaskDto', response: 'TaskDto', errors: ['400', '401', '404', '412'], bearer: true },
+  { method: 'patch', path: '/tasks/{id}', success: '200', body: 'UpdateTaskDto', response: 'TaskDto', errors: ['400', '401', '404', '412', '415'], bearer: true },
   { method: 'delete', path: '/tasks/{id}', success: '204', errors: ['400', '401', '404'], bearer: true },
   { method: 'get', path: '/health/live', success: '200', errors: [], bearer: false },
   { method: 'get', path: '/health/ready', success: '200', errors: ['503'], bearer: false },

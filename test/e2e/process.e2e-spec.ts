@@ -82,6 +82,7 @@ describe('the server process', () => {
       if (pid && isAlive(pid)) process.kill(pid, 'SIGQUIT');
       rmSync(dir, { recursive: true, force: true });
       rmSync(`${dir}.password`, { force: true });
+      rmSync(`${dir}.app-password`, { force: true });
     });
   }
 
