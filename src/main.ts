@@ -4,17 +4,25 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
+import { useKeptDevJwtSecret } from './config/dev-jwt-secret';
 import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded-postgres';
+import { redactUrl } from './database/connection-options';
 import { DatabaseUnavailableError } from './database/wait-for-database';
 import { configureApp } from './http/configure-app';
 import { createHttpAdapter } from './http/http-adapter';
 import { PinoNestLogger } from './http/logger';
+import { Lifecycle } from './health/lifecycle';
+import { serviceMetrics } from './metrics/metrics';
+import { startMetricsServer } from './metrics/metrics-server';
 
 /** Errors whose message is the whole story: printed as one line, no stack. */
 const EXPECTED_STARTUP_ERRORS = [ConfigurationError, DatabaseUnavailableError, EmbeddedPostgresError];
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
+  useKeptDevJwtSecret(config, (line) => console.log(line));
+  // first: a metrics port already taken stops the start at once, with one line (MetricsPortInUseError)
+  if (config.metricsPort !== 0) await startMetricsServer(serviceMetrics, config.metricsPort, config.host);
   let embedded: EmbeddedPostgres | undefined;
   if (!config.database.url) {
     embedded = await EmbeddedPostgres.start({ dataDir: config.embedded.dir, port: config.embedded.port, log: (m) => console.log(m) });
@@ -37,7 +45,10 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+  if (config.metricsPort !== 0) console.log(`Metrics on ${base.replace(/:\d+$/, `:${config.metricsPort}`)}/metrics`);
+  // last, after every log line of the start: where the data lives, then where to go
   if (embedded) console.log(`Embedded PostgreSQL data: ${embedded.dataDir}`);
+  else console.log(`Database: ${redactUrl(config.database.url!)}`);
   console.log(`Task service listening on ${base} (API docs: ${base}/docs)`);
 }
 
@@ -52,19 +63,29 @@ function closeConnectionsWhenDraining(app: NestFastifyApplication): void {
 }
 
 /**
- * SIGTERM/SIGINT: stop accepting, let in-flight requests finish (their responses say Connection: close),
- * close idle keep-alive connections, close the ORM and the embedded database, exit 0.
+ * SIGTERM: /health/ready turns 503 at once and the API keeps serving for SHUTDOWN_DRAIN_DELAY_MS, so that a
+ * load balancer takes the instance out of rotation before it stops listening (answers say Connection: close
+ * from the signal on). Then, as for SIGINT (Ctrl-C: no drain): stop accepting, let in-flight requests finish,
+ * close idle keep-alive connections, close the ORM and the embedded database, exit 0. SHUTDOWN_TIMEOUT_MS
+ * (counted from the signal, drain included) bounds it all.
  */
 function handleShutdown(app: NestFastifyApplication, config: AppConfig, embedded: EmbeddedPostgres | undefined): void {
   const server = app.getHttpServer() as Server;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
-    console.log(`${signal} received: finishing in-flight requests`);
+    app.get(Lifecycle).startDraining();
     const force = setTimeout(() => {
       console.error(`Shutdown took longer than ${config.shutdownTimeoutMs} ms; closing the remaining connections`);
       server.closeAllConnections();
     }, config.shutdownTimeoutMs).unref();
+    // no drain for Ctrl-C, nor before the server listens (no balancer can be sending anything yet)
+    const drainMs = signal === 'SIGTERM' && server.listening ? config.shutdownDrainDelayMs : 0;
+    if (drainMs > 0) {
+      console.log(`${signal} received: not ready; serving for ${drainMs} ms more before closing`);
+      await new Promise((resolve) => setTimeout(resolve, drainMs));
+    }
+    console.log(`${signal} received: finishing in-flight requests`);
     const idle = setInterval(() => server.closeIdleConnections(), 100).unref();
     let code = 0;
     try {
@@ -79,6 +100,7 @@ function handleShutdown(app: NestFastifyApplication, config: AppConfig, embedded
       console.error('Error while stopping the embedded PostgreSQL:', error);
       code = 1;
     });
+    console.log('Task service stopped');
     process.exit(code);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

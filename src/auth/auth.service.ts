@@ -13,6 +13,13 @@ import type { RegisterDto } from './dto/register.dto';
 import { LoginAttempts, LoginLimitUnavailableError } from './login-attempts';
 import { PasswordHasher } from './password-hasher';
 
+/** 503 while the failed-login store (Redis) cannot be reached: logins fail closed. A class, so metrics can tell the cause. */
+export class LoginUnavailableException extends ProblemException {
+  constructor() {
+    super(problem(503, 'Login is unavailable for the moment; retry later'), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+  }
+}
+
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger('AuthService');
@@ -43,9 +50,7 @@ export class AuthService {
   async login(dto: LoginDto, clientAddress: string): Promise<AuthResponseDto> {
     // the attempt is counted before its password is checked, so concurrent guesses cannot pass the limit
     const reserved = await this.attempts.reserve(clientAddress, dto.email).catch((error: unknown) => {
-      if (error instanceof LoginLimitUnavailableError) {
-        throw new ProblemException(problem(503, 'Login is unavailable for the moment; retry later'), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
-      }
+      if (error instanceof LoginLimitUnavailableError) throw new LoginUnavailableException();
       throw error;
     });
     if (!reserved.allowed) {

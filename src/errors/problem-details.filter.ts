@@ -4,6 +4,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user';
 import { DeletedAccountCheck } from '../auth/deleted-account-check';
 import { invalidToken } from '../auth/invalid-token';
 import { bodyReadProblem } from '../http/json-body';
+import { countUnavailable } from '../metrics/metrics';
 import { databaseErrorStatus } from './database-error-status';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemException, RETRY_AFTER_SECONDS } from './problem';
 
@@ -31,6 +32,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const response = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
     let { body, headers } = this.toProblem(bodyReadProblem(error) ?? error, request);
+    countUnavailable(body.status, error);
     if (isClientError(body.status) && (await this.deletedAccounts?.isDeleted((request as FastifyRequest & { user?: AuthenticatedUser }).user))) {
       ({ body, headers } = this.toProblem(invalidToken(), request));
     }

@@ -3,6 +3,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { forkEntityManagerPerRequest } from '../database/request-context';
 import { registerJsonBody } from './json-body';
 import { ROOT_LOGGER } from './logging.module';
+import { noStoreOnApiRoutes } from './no-store';
+import { instrumentApp } from '../metrics/http-metrics';
 import { logRequests } from './request-log';
 import { setupSwagger } from './swagger';
 
@@ -15,6 +17,8 @@ export function configureApp(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   forkEntityManagerPerRequest(fastify, app.get(MikroORM));
   logRequests(fastify, app.get(ROOT_LOGGER));
+  instrumentApp(app);
+  noStoreOnApiRoutes(fastify);
   registerJsonBody(fastify);
   setupSwagger(app);
 }

@@ -125,7 +125,8 @@ async function lockTasks(embeddedDir: string, port: number): Promise<Client | un
     process.stdout.write(`[faults] no ${embeddedDir}.password: no lock, relying on the load alone for requests in flight\n`);
     return undefined;
   }
-  const client = new Client({ host: '127.0.0.1', port, user: 'postgres', password: password.trim(), database: 'postgres' });
+  // the service's database (the app role's), where its tasks table is
+  const client = new Client({ host: '127.0.0.1', port, user: 'postgres', password: password.trim(), database: 'app' });
   client.on('error', () => undefined);
   await client.connect();
   await client.query('begin');

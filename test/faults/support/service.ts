@@ -68,6 +68,7 @@ export class ServiceProcess {
       JWT_SECRET,
       LOG_LEVEL: 'info',
       MIGRATE_ON_START: 'true',
+      METRICS_PORT: '0', // several services run at once: no two on the default metrics port
       ...options.env,
     };
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
