@@ -514,14 +514,15 @@ function report(input: ReportInput): void {
   // targets
   const by = (name: string) => results.find((r) => r.scenario === name);
   const targets: [string, string, boolean | undefined][] = [];
-  for (const kind of ['list', 'get', 'create', 'patch']) {
+  // issue 13's targets for a service whose every query MikroORM builds (the earlier 0.5 x and 50 ms were met by leaving the ORM)
+  for (const kind of ['list', 'get', 'create', 'patch', 'mixed']) {
     const s = by(`${kind} @${input.smallLabel}`);
     const r = s ? ratios(s, (x) => x.rps) : [];
-    targets.push([`${kind}: throughput >= 0.5 x reference`, r.length ? `${spread(r, 2)}` : 'not measured', r.length ? median(r) >= 0.5 : undefined]);
+    targets.push([`${kind}: throughput >= 0.4 x reference`, r.length ? `${spread(r, 2)}` : 'not measured', r.length ? median(r) >= 0.4 : undefined]);
   }
   const p99s = results.map((s) => [s.scenario, medianOf(s.rounds.service, (x) => x.p99)] as const).filter(([, v]) => Number.isFinite(v));
   const worst = p99s.reduce<[string, number]>((w, [n, v]) => (v > w[1] ? [n, v] : w), ['-', -Infinity]);
-  targets.push(['p99 < 50 ms, every scenario, 50 connections (service)', p99s.length ? `worst: ${worst[0]}, ${fmt(worst[1])} ms` : 'not measured', p99s.length ? p99s.every(([, v]) => v < 50) : undefined]);
+  targets.push(['p99 < 200 ms, every scenario, 50 connections (service)', p99s.length ? `worst: ${worst[0]}, ${fmt(worst[1])} ms` : 'not measured', p99s.length ? p99s.every(([, v]) => v < 200) : undefined]);
   const small = by(`list @${input.smallLabel}`)?.rounds.service;
   const large = by(`list @${input.largeLabel}`)?.rounds.service;
   const growth = small && large ? medianOf(large, (x) => x.p50) / medianOf(small, (x) => x.p50) : NaN;
