@@ -677,8 +677,17 @@ ${markdownTable(['scenario', 'server', 'round', 'req/s', 'p50', 'p90', 'p99', 'p
 Latencies in ms.
 `;
   const mdFile = path.join(cfg.outDir, 'performance.md');
-  writeFileSync(mdFile, md);
+  writeFileSync(mdFile, md + handWrittenNotes(mdFile));
   log(`wrote ${path.relative(ROOT, mdFile)} and ${path.relative(ROOT, svgFile)}`);
+}
+
+/** Everything below this line in performance.md is written by hand (history, analysis) and kept by a new run. */
+const NOTES_MARKER = '<!-- written by hand below this line: npm run bench keeps it -->';
+
+function handWrittenNotes(mdFile: string): string {
+  const old = existsSync(mdFile) ? readFileSync(mdFile, 'utf8') : '';
+  const at = old.indexOf(NOTES_MARKER);
+  return at === -1 ? `\n${NOTES_MARKER}\n` : `\n${old.slice(at)}`;
 }
 
 function estimateMinutes(): number {
