@@ -56,7 +56,7 @@ describe('TLS to PostgreSQL', () => {
   const appUrl = (query: string, host = '127.0.0.1') => {
     const url = new URL(superUrl.toString());
     url.hostname = host;
-    url.pathname = '/app';
+    url.pathname = '/tls_app';
     url.search = query;
     return url.toString();
   };
@@ -85,7 +85,7 @@ describe('TLS to PostgreSQL', () => {
     tmpDir = mkdtempSync(path.join(os.tmpdir(), 'task-service-tls-'));
     chmodSync(tmpDir, 0o755); // as root, PostgreSQL runs as `postgres`, which must reach its data folder
     pg = await EmbeddedPostgres.start({ dataDir: path.join(tmpDir, 'pg'), port: await freePort(), log: () => undefined });
-    superUrl = new URL(pg.url);
+    superUrl = new URL(pg.adminUrl); // the superuser: the test turns TLS on with ALTER SYSTEM
 
     const tlsDir = path.join(tmpDir, 'tls');
     mkdirSync(tlsDir);
@@ -104,7 +104,7 @@ describe('TLS to PostgreSQL', () => {
     for (let i = 0; i < 50 && (await superQuery<{ ssl: string }>('show ssl'))[0].ssl !== 'on'; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await superQuery('create database app');
+    await superQuery('create database tls_app');
   }, 120_000);
 
   afterAll(async () => {
@@ -155,7 +155,7 @@ describe('TLS to PostgreSQL', () => {
       await request(app.getHttpServer()).get('/health/ready').expect(200);
       await request(app.getHttpServer()).post('/auth/register').send({ email: 'tls@example.com', password: 'over tls please' }).expect(201);
       const sessions = await superQuery<{ ssl: boolean; n: string }>(
-        "select s.ssl, count(*) as n from pg_stat_activity a join pg_stat_ssl s using (pid) where a.datname = 'app' group by s.ssl",
+        "select s.ssl, count(*) as n from pg_stat_activity a join pg_stat_ssl s using (pid) where a.datname = 'tls_app' group by s.ssl",
       );
       expect(sessions).toEqual([{ ssl: true, n: expect.any(String) }]); // every session of the app on its database
     } finally {

@@ -95,8 +95,9 @@ export function removePrivateBuild(mainJs: string | undefined): void {
 
 /** A clean environment: nothing of the test runner's (NODE_ENV=test, TEST_DATABASE_URL, ...) leaks in. */
 export function cleanEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
-  // METRICS_PORT=0: test files run servers at once, and no two may take the default metrics port
-  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', METRICS_PORT: '0' };
+  // METRICS_PORT=0: test files run servers at once, and no two may take the default metrics port;
+  // no drain delay unless a test asks for one (drain.e2e-spec does): a stop is then as quick as before it
+  const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', METRICS_PORT: '0', SHUTDOWN_DRAIN_DELAY_MS: '0' };
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined) delete base[key];
     else base[key] = value;
