@@ -7,6 +7,7 @@ module.exports = {
   testEnvironment: 'node',
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 30000,
+  // 60 s: under the full parallel load of CI an app's teardown (close, drop its database) has taken over 30 s
+  testTimeout: 60000,
   maxWorkers: 2,
 };
