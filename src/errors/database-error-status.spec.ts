@@ -96,7 +96,7 @@ describe(databaseErrorStatus.name, () => {
       ['22001', 'value too long', 400],
       ['22P02', 'invalid text representation', 400],
       ['22021', 'bad byte sequence for encoding', 400],
-      ['08P01', 'protocol violation (a NUL inlined into the SQL)', 400],
+      ['08P01', 'protocol violation (PgBouncer: cannot connect to server)', 503],
       ['42601', 'syntax error', undefined],
       ['42P01', 'undefined table', undefined],
       ['42703', 'undefined column', undefined],
@@ -137,9 +137,9 @@ describe(databaseErrorStatus.name, () => {
       expect(sut(converted(pgError(code, meaning, severity)))).toBe(503);
     });
 
-    it('keeps a protocol violation caused by the input (08P01, even FATAL) a 400', () => {
-      expect(sut(pgError('08P01', 'invalid message format', 'FATAL'))).toBe(400);
-      expect(sut(converted(pgError('08P01', 'invalid message format', 'FATAL')))).toBe(400);
+    it("answers a pooler's 08P01 (PgBouncer: cannot connect to server, server login failing) with 503", () => {
+      expect(sut(pgError('08P01', 'pgbouncer cannot connect to server', 'ERROR'))).toBe(503);
+      expect(sut(converted(pgError('08P01', 'server login has been failing, try again later', 'FATAL')))).toBe(503);
     });
   });
 

@@ -26,8 +26,12 @@ const UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58']);
  * use, 25006 read-only transaction (a read-only replica, or a Neon endpoint that is read-only right now).
  */
 const UNAVAILABLE_CODES = new Set(['40001', '40P01', '55P03', '55006', '25006']);
-/** Values the database refused: too long, malformed, NUL bytes and encoding. */
-const BAD_INPUT_CODES = new Set(['22001', '22P02', '22021', '22P05', '22007', '22008', '22003', '08P01']);
+/**
+ * Values the database refused: too long, malformed, encoding. Not 08P01 (protocol violation): PgBouncer, as in
+ * Neon's pooler, answers its own "cannot connect to server" and "server login has been failing" with it, so it
+ * is a 503 like the rest of class 08 (the NUL bytes that could cause one are refused with 400 before any query).
+ */
+const BAD_INPUT_CODES = new Set(['22001', '22P02', '22021', '22P05', '22007', '22008', '22003']);
 /**
  * Severities (the server's S field) with which the server ends the session: at connect, 55000 "database is not
  * currently accepting connections" (ALLOW_CONNECTIONS false), 57P03, 53300, 28P01, 3D000; later, 57P01/57P02.

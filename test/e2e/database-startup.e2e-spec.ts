@@ -1,7 +1,7 @@
 /**
  * Start-up against databases that answer and refuse: waitForDatabase fails at once (not after
  * DATABASE_STARTUP_TIMEOUT_MS) with one clear message, and only a database that is not there yet is retried.
- * The password-demanding server is this run's embedded one (adminUrl()); the trust-auth and TLS-less server is the
+ * The password-demanding server is this run's embedded one (serverUrl(): the server itself, not a pooler); the trust-auth and TLS-less server is the
  * machine's PostgreSQL on 127.0.0.1:5432 (its cases are skipped when it is not there).
  */
 import { MikroORM } from '@mikro-orm/postgresql';
@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/app-config';
 import { ormOptions } from '../../src/database/orm-options';
 import { classifyConnectError, DatabaseUnavailableError, waitForDatabase } from '../../src/database/wait-for-database';
 import { freePort } from '../support/free-port';
-import { adminUrl, withDatabase } from '../support/test-database';
+import { serverUrl, withDatabase } from '../support/test-database';
 
 const LOCAL_TRUST_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const DEADLINE_MS = 30_000; // far longer than any of the fail-fast cases may take
@@ -57,7 +57,7 @@ describe('start-up against a database that refuses: one clear error at once', ()
   beforeAll(async () => {
     delete process.env.PGPASSWORD; // pg would use it for a URL without a password
     local = await localServerAnswers();
-    passwordServer = new URL(adminUrl()).password !== '';
+    passwordServer = new URL(serverUrl()).password !== '';
   });
   afterAll(() => {
     if (previousPgPassword !== undefined) process.env.PGPASSWORD = previousPgPassword;
@@ -75,18 +75,18 @@ describe('start-up against a database that refuses: one clear error at once', ()
 
   it('a wrong password (28P01)', async () => {
     if (!passwordServer) return;
-    const url = withPassword(adminUrl(), 'not-the-password');
+    const url = withPassword(serverUrl(), 'not-the-password');
     await expectRefusedAtOnce(url, /refused the login \(wrong password\)/);
     expect((await startAgainst(url)).error!.message).not.toContain('not-the-password');
   });
 
   it('no password in the URL for a server that asks for one (SASL)', async () => {
     if (!passwordServer) return;
-    await expectRefusedAtOnce(withPassword(adminUrl(), ''), /asks for a password and the database URL gives none/);
+    await expectRefusedAtOnce(withPassword(serverUrl(), ''), /asks for a password and the database URL gives none/);
   });
 
   it('an unknown database (3D000)', async () => {
-    await expectRefusedAtOnce(withDatabase(adminUrl(), 'no_such_database_here'), /database does not exist/);
+    await expectRefusedAtOnce(withDatabase(serverUrl(), 'no_such_database_here'), /database does not exist/);
   });
 
   it('TLS required (sslmode=require) by a server without TLS', async () => {

@@ -21,7 +21,7 @@ import {
   removePrivateBuild,
   ServerProcess,
 } from '../support/built-server';
-import { adminUrl, createMigratedDatabase, dropDatabase, withDatabase } from '../support/test-database';
+import { createMigratedDatabase, dropDatabase, serverUrl, withDatabase } from '../support/test-database';
 import { uniqueEmail } from '../support/test-app';
 
 const START_MS = 90_000; // a loaded machine with an initdb to run
@@ -258,9 +258,9 @@ describe('the server process', () => {
   describe('a database that answers and refuses: exit 1 at once with one clear line, however long DATABASE_STARTUP_TIMEOUT_MS is', () => {
     const withPassword = (url: string, password: string) => Object.assign(new URL(url), { password }).toString();
     it.each([
-      ['no password in the URL for a server that asks for one', () => withPassword(adminUrl(), ''), /asks for a password and the database URL gives none/],
-      ['a wrong password', () => withPassword(adminUrl(), 'do-not-print-me'), /refused the login \(wrong password\)/],
-      ['an unknown database', () => withDatabase(adminUrl(), 'no_such_database_here'), /database does not exist/],
+      ['no password in the URL for a server that asks for one', () => withPassword(serverUrl(), ''), /asks for a password and the database URL gives none/],
+      ['a wrong password', () => withPassword(serverUrl(), 'do-not-print-me'), /refused the login \(wrong password\)/],
+      ['an unknown database', () => withDatabase(serverUrl(), 'no_such_database_here'), /database does not exist/],
     ])('%s', async (_name, url, message) => {
       const env = cleanEnv({
         NODE_ENV: 'production',

@@ -29,7 +29,9 @@ async function main(): Promise<number> {
     await pg.createAppDatabase();
     // FAULTS_E2E_DIRECT=1: the same PostgreSQL without the bouncer, to tell a pooler problem from a server one
     const direct = process.env.FAULTS_E2E_DIRECT === '1';
-    if (!direct) bouncer = await PgBouncer.start(pg, { poolSize: 20, maxClientConn: 500 });
+    // server_login_retry 1 s (PgBouncer's default is 15): after a refused server login (the database-errors spec
+    // turns ALLOW_CONNECTIONS off and on) the bouncer tries the server again within the spec's recovery window
+    if (!direct) bouncer = await PgBouncer.start(pg, { poolSize: 20, maxClientConn: 500, settings: { server_login_retry: 1 } });
     const url = bouncer ? bouncer.url() : pg.appUrl();
     process.stdout.write(
       bouncer
@@ -40,7 +42,8 @@ async function main(): Promise<number> {
     child = spawn('npm', ['test', '--', ...process.argv.slice(2)], {
       cwd: REPO_ROOT,
       stdio: 'inherit',
-      env: { ...process.env, TEST_DATABASE_URL: url },
+      // the fail-fast tests of the server's own refusals need the server itself: PgBouncer masks them as 08P01
+      env: { ...process.env, TEST_DATABASE_URL: url, TEST_DIRECT_DATABASE_URL: pg.appUrl() },
     });
     const code = await new Promise<number>((resolve) => child!.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
     const problems = ((await bouncer?.log()) ?? '').split('\n').filter((l) => /WARNING|ERROR|FATAL/.test(l) && !/closing because: (client close request|client unexpected eof)/.test(l));

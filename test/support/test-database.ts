@@ -11,6 +11,15 @@ export function adminUrl(): string {
   return url;
 }
 
+/**
+ * The database server itself, never a pooler in front of it: for tests of how the service tells the server's
+ * own refusals apart (wrong password, unknown database). PgBouncer answers each of those as its own 08P01
+ * "cannot connect", so the PgBouncer run (test/faults/e2e-through-pgbouncer.ts) sets TEST_DIRECT_DATABASE_URL.
+ */
+export function serverUrl(): string {
+  return process.env.TEST_DIRECT_DATABASE_URL ?? adminUrl();
+}
+
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
