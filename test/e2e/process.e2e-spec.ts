@@ -261,7 +261,10 @@ describe('the server process', () => {
       ['no password in the URL for a server that asks for one', () => withPassword(serverUrl(), ''), /asks for a password and the database URL gives none/],
       ['a wrong password', () => withPassword(serverUrl(), 'do-not-print-me'), /refused the login \(wrong password\)/],
       ['an unknown database', () => withDatabase(serverUrl(), 'no_such_database_here'), /database does not exist/],
-    ])('%s', async (_name, url, message) => {
+    ])('%s', async (name, url, message) => {
+      // a server with trust authentication (TEST_DATABASE_URL without a password) accepts any password: the
+      // password cases need one that asks for it, as the embedded database of the README's `npm test` does
+      if (name.includes('password') && new URL(serverUrl()).password === '') return;
       const env = cleanEnv({
         NODE_ENV: 'production',
         DATABASE_URL: url(),
@@ -310,8 +313,10 @@ describe('the server process', () => {
     const firstRequest = npm.stdout.indexOf('"request completed"');
     const beforeRequests = firstRequest === -1 ? npm.stdout : npm.stdout.slice(0, npm.stdout.lastIndexOf('\n', firstRequest) + 1);
     const startLines = nonEmptyLines(beforeRequests);
+    // the database URL without its password (a trust-auth server's URL has none to hide)
+    const password = new URL(env.DATABASE_URL!).password;
     expect(startLines.slice(-2)).toEqual([
-      expect.stringMatching(/^Database: postgres:\/\/.*\*\*\*\*\*@127\.0\.0\.1/),
+      expect.stringMatching(password ? /^Database: postgres:\/\/.*\*\*\*\*\*@127\.0\.0\.1/ : /^Database: postgres:\/\/[^:@]*@127\.0\.0\.1/),
       `Task service listening on ${baseUrl} (API docs: ${baseUrl}/docs)`,
     ]);
     expect(npm.stdout).toContain('Nest application successfully started');
