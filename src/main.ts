@@ -2,7 +2,6 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
-import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
 import { useKeptDevJwtSecret } from './config/dev-jwt-secret';
@@ -11,8 +10,7 @@ import { redactUrl } from './database/connection-options';
 import { DatabaseUnavailableError } from './database/wait-for-database';
 import { configureApp } from './http/configure-app';
 import { createHttpAdapter } from './http/http-adapter';
-import { flushLogger, PinoNestLogger } from './http/logger';
-import { ROOT_LOGGER } from './http/logging.module';
+import { PinoNestLogger } from './http/logger';
 import { Lifecycle } from './health/lifecycle';
 import { serviceMetrics } from './metrics/metrics';
 import { startMetricsServer } from './metrics/metrics-server';
@@ -47,7 +45,6 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
-  await flushLogger(app.get(ROOT_LOGGER));
   if (config.metricsPort !== 0) console.log(`Metrics on ${base.replace(/:\d+$/, `:${config.metricsPort}`)}/metrics`);
   // last, after every log line of the start: where the data lives, then where to go
   if (embedded) console.log(`Embedded PostgreSQL data: ${embedded.dataDir}`);
@@ -74,7 +71,6 @@ function closeConnectionsWhenDraining(app: NestFastifyApplication): void {
  */
 function handleShutdown(app: NestFastifyApplication, config: AppConfig, embedded: EmbeddedPostgres | undefined): void {
   const server = app.getHttpServer() as Server;
-  const logger = app.get<Logger>(ROOT_LOGGER); // taken now: the lines logged while closing are flushed before the last one
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -104,7 +100,6 @@ function handleShutdown(app: NestFastifyApplication, config: AppConfig, embedded
       console.error('Error while stopping the embedded PostgreSQL:', error);
       code = 1;
     });
-    await flushLogger(logger).catch(() => undefined);
     console.log('Task service stopped');
     process.exit(code);
   };

@@ -20,9 +20,7 @@ export function prettyLogsWanted(nodeEnv: string, stdoutIsTty: boolean | undefin
  * synchronous stream in this thread, not as a worker transport, so its lines keep their order with console.log's.
  */
 export function createLogger(level: string, options: LoggerOptions = {}): Logger {
-  // stdout written asynchronously: under load the lines of many requests go out in one write instead of a
-  // system call per request line; pino flushes it synchronously at exit, and flushLogger() before the last lines
-  if (!options.pretty) return pino({ level }, options.destination ?? pino.destination({ dest: 1, sync: false }));
+  if (!options.pretty) return options.destination ? pino({ level }, options.destination) : pino({ level });
   const stream = pretty({
     sync: true,
     colorize: options.destination === undefined && process.stdout.isTTY === true,
@@ -33,11 +31,6 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
     ...(options.destination && { destination: options.destination }),
   });
   return pino({ level }, stream);
-}
-
-/** Resolves once every line logged so far has been written (before lines printed with console.log, and at exit). */
-export function flushLogger(logger: Logger): Promise<void> {
-  return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
 /**
