@@ -45,7 +45,8 @@ export class Instance {
   async start(extra: Record<string, string> = {}): Promise<void> {
     this.starts++;
     this.process = ServerProcess.node(
-      cleanEnv({ NODE_ENV: 'production', JWT_SECRET, HOST: '127.0.0.1', PORT: String(this.port), LOG_LEVEL: 'warn', METRICS_PORT: '0', ...this.env, ...extra }),
+      // SHUTDOWN_DRAIN_DELAY_MS undefined: the service's own default drain, which the rolling restart is about
+      cleanEnv({ NODE_ENV: 'production', JWT_SECRET, HOST: '127.0.0.1', PORT: String(this.port), LOG_LEVEL: 'warn', METRICS_PORT: '0', SHUTDOWN_DRAIN_DELAY_MS: undefined, ...this.env, ...extra }),
       this.mainJs,
     );
     await this.process.waitForReady(this.baseUrl, START_MS);
