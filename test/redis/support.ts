@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { cleanEnv, freePort, JWT_SECRET, ServerProcess } from '../support/built-server';
+import { queryOnce } from '../support/test-database';
 
 export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_URL = process.env.REDIS_SUITE_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -30,15 +30,7 @@ export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void>
   }
 }
 
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+const admin = (sql: string): Promise<void> => queryOnce(ADMIN_URL, sql);
 
 /** An empty database of this test file's own on the machine's PostgreSQL; the service migrates it on start. */
 export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {

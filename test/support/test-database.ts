@@ -26,14 +26,19 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-export async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: adminUrl() });
+/** One statement on a connection of its own, closed afterwards (create/drop database and the like). */
+export async function queryOnce(url: string, sql: string): Promise<void> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(sql);
   } finally {
     await client.end();
   }
+}
+
+export async function adminQuery(sql: string): Promise<void> {
+  await queryOnce(adminUrl(), sql);
 }
 
 /** A fresh database for one test file, created empty and built by the migrations (never by hand). */

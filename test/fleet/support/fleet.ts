@@ -1,7 +1,7 @@
 import http from 'node:http';
-import { Client } from 'pg';
 import { cleanEnv, JWT_SECRET, ServerProcess } from '../../support/built-server';
 import { request, type HttpResult, type RequestOptions } from '../../faults/support/http';
+import { queryOnce } from '../../support/test-database';
 
 export { request, type HttpResult };
 
@@ -10,15 +10,7 @@ export const ADMIN_URL = process.env.FLEET_ADMIN_DATABASE_URL ?? 'postgres://pos
 export const REDIS_URL = process.env.FLEET_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const START_MS = 90_000;
 
-export async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
+export const adminQuery = (sql: string): Promise<void> => queryOnce(ADMIN_URL, sql);
 
 export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_URL);
