@@ -43,9 +43,10 @@ export function ormOptions(config: AppConfig, url: string): Options {
       min: db.poolMin,
       max: db.poolMax,
       idleTimeoutMillis: db.idleTimeoutMs,
+      // waiting for a pooled connection (opening one included): a pool option, which knex reads as its acquire timeout
+      acquireTimeoutMillis: db.acquireTimeoutMs,
     },
     driverOptions: {
-      acquireConnectionTimeout: db.acquireTimeoutMs,
       connection: {
         ...connection,
         connectionTimeoutMillis: db.connectTimeoutMs,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { redactUrl } from './redact-url';
+import { loggableUrl } from './loggable-url';
 
 /**
  * One log line per answered request, with its request id (see request-id.ts): info, or warn for a 5xx.
@@ -13,7 +13,7 @@ export function logRequests(fastify: FastifyInstance, logger: Logger): void {
     const level = statusCode >= 500 ? 'warn' : 'info';
     if (logger.isLevelEnabled(level)) {
       logger[level](
-        { req: { id: request.id, method: request.method, url: redactUrl(request.url) }, res: { statusCode }, responseTime: Math.round(reply.elapsedTime) },
+        { req: { id: request.id, method: request.method, url: loggableUrl(request.url) }, res: { statusCode }, responseTime: Math.round(reply.elapsedTime) },
         'request completed',
       );
     }

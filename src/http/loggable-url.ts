@@ -17,7 +17,7 @@ function decodedName(name: string): string {
  * The URL as it may be logged: the value of every credential-looking query parameter (`?access_token=...`,
  * `token`, `api_key`, `password`, `code`, ...) replaced by [REDACTED]. Path and other parameters are kept.
  */
-export function redactUrl(url: string): string {
+export function loggableUrl(url: string): string {
   const start = url.indexOf('?');
   if (start === -1) return url;
   const query = url.slice(start + 1).split('&').map((pair) => {
