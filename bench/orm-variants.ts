@@ -58,14 +58,24 @@ async function main(): Promise<void> {
       ['get: em.findOne, a managed entity (hydrated, identity map)', () => owned().findOne(Task, { id: first.id })],
       ['get: em.findOne, selected fields only', () => owned().findOne(Task, { id: first.id }, { fields: [...FIELDS] })],
       ['get: QueryBuilder + applyFilters(), rows mapped to properties (the service)', () => repo().findOwned(first.id)],
-      ['get: QueryBuilder + applyFilters(), raw rows (execute(all, false))', async () => {
+      ['get: QueryBuilder + applyFilters(), the seven answered columns named, mapped rows', async () => {
         const qb = owned().createQueryBuilder(Task).select([...FIELDS]).where({ id: first.id });
+        await qb.applyFilters();
+        return qb.execute('all', true);
+      }],
+      ['get: QueryBuilder + applyFilters(), raw rows (execute(all, false))', async () => {
+        const qb = owned().createQueryBuilder(Task).select('*').where({ id: first.id });
         await qb.applyFilters();
         return qb.execute('all', false);
       }],
       ['list 21: em.find, managed entities', () => owned().find(Task, {}, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 21 })],
       ['list 21: em.find, managed, disableIdentityMap', () => owned().find(Task, {}, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 21, disableIdentityMap: true })],
       ['list 21: QueryBuilder + applyFilters(), mapped rows (the service)', () => repo().page(undefined, undefined, 21)],
+      ['list 21: QueryBuilder + applyFilters(), the seven answered columns named, mapped rows', async () => {
+        const qb = owned().createQueryBuilder(Task).select([...FIELDS]).orderBy({ createdAt: 'desc', id: 'desc' }).limit(21);
+        await qb.applyFilters();
+        return qb.execute('all', true);
+      }],
       ['create: em.create + flush (entity, identity map)', async () => {
         const em = owned();
         em.create(Task, { user: user.id, title: 'created', description: null, completed: false } as never);

@@ -505,6 +505,12 @@ function sh(command: string, args: string[]): string {
   }
 }
 
+/** Said after the commit when what was measured is not exactly that commit. */
+function uncommittedNote(): string {
+  const changed = sh('git', ['status', '--porcelain', '--', 'src', 'bench']);
+  return changed && changed !== '(unavailable)' ? ' with uncommitted changes to src/ or bench/' : '';
+}
+
 function report(input: ReportInput): void {
   const { results, soak } = input;
   const rows = tableRows(results);
@@ -562,7 +568,7 @@ function report(input: ReportInput): void {
   const node = process.version;
   const md = `# Performance
 
-${QUICK ? `> **This file comes from a \`BENCH_QUICK=1\` smoke run** (${cfg.duration}-second runs, tiny data, no soak): its figures show that\n> the bench works, not how fast the service is. Run \`npm run bench\` for real figures.\n\n` : ''}Written by \`npm run bench\` (bench/run.ts) on ${input.started.toISOString()}, commit ${sh('git', ['rev-parse', '--short', 'HEAD'])}.
+${QUICK ? `> **This file comes from a \`BENCH_QUICK=1\` smoke run** (${cfg.duration}-second runs, tiny data, no soak): its figures show that\n> the bench works, not how fast the service is. Run \`npm run bench\` for real figures.\n\n` : ''}Written by \`npm run bench\` (bench/run.ts) on ${input.started.toISOString()}, commit ${sh('git', ['rev-parse', '--short', 'HEAD'])}${uncommittedNote()}.
 Every figure compares the service with a raw reference server measured in the same run, on the same database and data.
 
 ## Targets

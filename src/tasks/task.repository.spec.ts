@@ -96,7 +96,7 @@ describe(TaskRepository.name, () => {
     const created = await repo.createOwned({ title: 'stored' });
     const { rows } = await t.db.query('select * from tasks where id = $1', [created.id]);
     expect(created).toEqual({
-      id: rows[0].id, title: 'stored', description: null, completed: false, version: 1, createdAt: rows[0].created_at, updatedAt: rows[0].updated_at,
+      id: rows[0].id, user: owner.id, title: 'stored', description: null, completed: false, version: 1, createdAt: rows[0].created_at, updatedAt: rows[0].updated_at,
     });
     const updated = await repo.updateOwned(created.id, { completed: true });
     const after = (await t.db.query('select * from tasks where id = $1', [created.id])).rows[0];

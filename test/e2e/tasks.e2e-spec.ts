@@ -31,6 +31,22 @@ describe('tasks CRUD', () => {
   const post = (body: unknown) => request(t.http).post('/tasks').set(user.auth).send(body as object);
   const patch = (id: string, body: unknown) => request(t.http).patch(`/tasks/${id}`).set(user.auth).send(body as object);
 
+  // the data layer reads every column (owner included): only the Task fields may reach a client
+  it('answers every task route with exactly the Task fields, never the owner', async () => {
+    const taskKeys = ['completed', 'createdAt', 'description', 'id', 'title', 'updatedAt', 'version'];
+    const created = await post({ title: 'shape' }).expect(201);
+    const answers = [
+      created.body,
+      (await request(t.http).get(`/tasks/${created.body.id}`).set(user.auth).expect(200)).body,
+      (await patch(created.body.id, { completed: true }).expect(200)).body,
+      ...(await request(t.http).get('/tasks').set(user.auth).expect(200)).body.items,
+    ];
+    for (const answer of answers) {
+      expect(Object.keys(answer).sort()).toEqual(taskKeys);
+      expect(JSON.stringify(answer)).not.toContain(user.id);
+    }
+  });
+
   describe('POST /tasks', () => {
     it('creates a task owned by the caller: 201, Location, ETag, the stored row', async () => {
       const before = Date.now();

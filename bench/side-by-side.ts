@@ -1,0 +1,138 @@
+/**
+ * `npm run bench:side-by-side -- <build> <build> ...`: two or more builds of the service (each a folder holding a
+ * `dist/`, e.g. a copy of dist/ with one change) measured in alternating order through HTTP, to tell whether a
+ * change buys anything. Each build is started fresh per round, warmed up for 4 s, then loaded for BENCH_DURATION
+ * seconds at 50 connections with one scenario; the service's CPU per request and PostgreSQL's are read from /proc.
+ *
+ * On this 2-core machine req/s and CPU per request drift by 15-25 % between runs of the same build (the cores are
+ * shared and their speed varies). The database does the same work per request for every build, so the service's
+ * CPU divided by the database's CPU ("svc/db") cancels most of that drift: compare builds by it.
+ *
+ * The database is one that `npm run bench` kept: BENCH_KEEP_DB=1 BENCH_DB_NAME=task_ab
+ * BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench (any short run).
+ *
+ * Environment: SIDE_DATABASE_URL [postgres://postgres@127.0.0.1:5432/task_ab], SIDE_SCENARIO [get; list, patch,
+ * create], SIDE_ROUNDS [3], BENCH_DURATION [8], SIDE_NODE_ARGS (JSON: build folder name -> extra node flags).
+ */
+import { spawn } from 'node:child_process';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon, { Request, Result } from 'autocannon';
+import { SignJWT } from 'jose';
+import { Pool } from 'pg';
+
+const env = process.env;
+const DATABASE_URL = env.SIDE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/task_ab';
+const SCENARIO = env.SIDE_SCENARIO ?? 'get';
+const ROUNDS = Number(env.SIDE_ROUNDS ?? 3);
+const DURATION = Number(env.BENCH_DURATION ?? 8);
+const NODE_ARGS = JSON.parse(env.SIDE_NODE_ARGS ?? '{}') as Record<string, string[]>;
+const SECRET = 'side-by-side-secret-side-by-side-secret';
+const PORT = 3300;
+
+/** user + system CPU of the processes, in ms (/proc/<pid>/stat counts 10 ms ticks). */
+function cpuMs(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+function postgresPids(): number[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(postgres)');
+    } catch {
+      return false;
+    }
+  });
+}
+
+interface Owner {
+  token: string;
+  ids: string[];
+}
+
+function requestFor(owners: Owner[], i: number): Request {
+  const owner = owners[i % owners.length];
+  const id = owner.ids[i % owner.ids.length];
+  const auth = { authorization: `Bearer ${owner.token}` };
+  const json = { ...auth, 'content-type': 'application/json' };
+  switch (SCENARIO) {
+    case 'list': return { method: 'GET', path: '/tasks', headers: auth };
+    case 'patch': return { method: 'PATCH', path: `/tasks/${id}`, headers: json, body: JSON.stringify({ completed: i % 2 === 0 }) };
+    case 'create': return { method: 'POST', path: '/tasks', headers: json, body: JSON.stringify({ title: `side by side ${i}` }) };
+    default: return { method: 'GET', path: `/tasks/${id}`, headers: auth };
+  }
+}
+
+function load(owners: Owner[], seconds: number): Promise<Result> {
+  let i = 0;
+  return new Promise((resolve, reject) => autocannon({
+    url: `http://127.0.0.1:${PORT}`,
+    connections: 50,
+    duration: seconds,
+    requests: [{ setupRequest: (request: Request) => ({ ...request, ...requestFor(owners, i++) }) }],
+  }, (error, result) => (error ? reject(error) : resolve(result))));
+}
+
+async function main(): Promise<void> {
+  const builds = process.argv.slice(2).map((dir) => path.resolve(dir));
+  if (builds.length === 0) throw new Error('name one or more folders that hold a dist/');
+  const pool = new Pool({ connectionString: DATABASE_URL });
+  const { rows } = await pool.query<{ id: string; ids: string[] }>('select user_id as id, array_agg(id) as ids from tasks group by user_id limit 50');
+  await pool.end();
+  const key = new TextEncoder().encode(SECRET);
+  const owners = await Promise.all(rows.map(async (row) => ({
+    ids: row.ids,
+    token: await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(row.id).setIssuer('task-service')
+      .setAudience('task-service').setIssuedAt().setExpirationTime('2h').sign(key),
+  })));
+  const results = new Map<string, number[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const build of round % 2 ? [...builds].reverse() : builds) {
+      const name = path.basename(build);
+      const child = spawn(process.execPath, [...(NODE_ARGS[name] ?? []), path.join(build, 'dist/src/main.js')], {
+        cwd: path.resolve(__dirname, '..'),
+        env: {
+          PATH: env.PATH, HOME: env.HOME, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(PORT), DATABASE_URL,
+          JWT_SECRET: SECRET, JWT_ISSUER: 'task-service', JWT_AUDIENCE: 'task-service', DATABASE_POOL_MAX: '10',
+        },
+        stdio: ['ignore', openSync(path.join(build, 'side-by-side.log'), 'w'), 'inherit'],
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      for (let waited = 0; !(await fetch(`http://127.0.0.1:${PORT}/health/ready`).then((r) => r.ok, () => false)); waited += 50) {
+        if (waited > 30_000 || child.exitCode !== null) throw new Error(`${name} did not start (see ${build}/side-by-side.log)`);
+        await sleep(50);
+      }
+      await load(owners, 4);
+      const pg = postgresPids();
+      const [service0, db0] = [cpuMs([child.pid!]), cpuMs(pg)];
+      const out = await load(owners, DURATION);
+      const [service1, db1] = [cpuMs([child.pid!]), cpuMs(pg)];
+      child.kill('SIGTERM');
+      await exited;
+      const n = out.requests.total;
+      const ratio = (service1 - service0) / (db1 - db0);
+      results.set(name, [...(results.get(name) ?? []), ratio]);
+      console.log(`${name.padEnd(16)} ${String(Math.round(out.requests.average)).padStart(5)} req/s  cpu ${((service1 - service0) / n).toFixed(3)} ms/req`
+        + `  db ${((db1 - db0) / n).toFixed(3)} ms/req  svc/db ${ratio.toFixed(2)}  p99 ${out.latency.p99} ms  non-2xx ${out.non2xx}`);
+    }
+  }
+  for (const [name, ratios] of results) {
+    const mean = ratios.reduce((a, b) => a + b, 0) / ratios.length;
+    console.log(`${name.padEnd(16)} svc/db mean ${mean.toFixed(2)} (${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
