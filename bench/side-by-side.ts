@@ -5,8 +5,9 @@
  * seconds at 50 connections with one scenario; the service's CPU per request and PostgreSQL's are read from /proc.
  *
  * On this 2-core machine req/s and CPU per request drift by 15-25 % between runs of the same build (the cores are
- * shared and their speed varies). The database does the same work per request for every build, so the service's
- * CPU divided by the database's CPU ("svc/db") cancels most of that drift: compare builds by it.
+ * shared and their speed varies). When the builds send the same SQL, the database does the same work per request
+ * for each, so the service's CPU divided by the database's ("svc/db") cancels most of that drift: compare them by
+ * it. A change to the SQL changes the database's share too: compare such builds by CPU per request, over rounds.
  *
  * The database is one that `npm run bench` kept: BENCH_KEEP_DB=1 BENCH_DB_NAME=task_ab
  * BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench (any short run).
