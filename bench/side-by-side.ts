@@ -15,13 +15,11 @@
  * Environment: SIDE_DATABASE_URL [postgres://postgres@127.0.0.1:5432/task_ab], SIDE_SCENARIO [get; list, patch,
  * create], SIDE_ROUNDS [3], BENCH_DURATION [8], SIDE_NODE_ARGS (JSON: build folder name -> extra node flags).
  */
-import { spawn } from 'node:child_process';
-import { openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon, { Request, Result } from 'autocannon';
 import { SignJWT } from 'jose';
 import { Pool } from 'pg';
+import { cpuMs, cpuSince, killAll, postgresCpu, startServer } from './lib/proc';
 
 const env = process.env;
 const DATABASE_URL = env.SIDE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/task_ab';
@@ -31,30 +29,6 @@ const DURATION = Number(env.BENCH_DURATION ?? 8);
 const NODE_ARGS = JSON.parse(env.SIDE_NODE_ARGS ?? '{}') as Record<string, string[]>;
 const SECRET = 'side-by-side-secret-side-by-side-secret';
 const PORT = 3300;
-
-/** user + system CPU of the processes, in ms (/proc/<pid>/stat counts 10 ms ticks). */
-function cpuMs(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
-
-function postgresPids(): number[] {
-  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(postgres)');
-    } catch {
-      return false;
-    }
-  });
-}
 
 interface Owner {
   token: string;
@@ -100,31 +74,29 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     for (const build of round % 2 ? [...builds].reverse() : builds) {
       const name = path.basename(build);
-      const child = spawn(process.execPath, [...(NODE_ARGS[name] ?? []), path.join(build, 'dist/src/main.js')], {
+      const server = await startServer({
+        name,
+        command: process.execPath,
+        args: [...(NODE_ARGS[name] ?? []), path.join(build, 'dist/src/main.js')],
         cwd: path.resolve(__dirname, '..'),
+        port: PORT,
         env: {
           PATH: env.PATH, HOME: env.HOME, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(PORT), DATABASE_URL,
           JWT_SECRET: SECRET, JWT_ISSUER: 'task-service', JWT_AUDIENCE: 'task-service', DATABASE_POOL_MAX: '10',
         },
-        stdio: ['ignore', openSync(path.join(build, 'side-by-side.log'), 'w'), 'inherit'],
-      });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      for (let waited = 0; !(await fetch(`http://127.0.0.1:${PORT}/health/ready`).then((r) => r.ok, () => false)); waited += 50) {
-        if (waited > 30_000 || child.exitCode !== null) throw new Error(`${name} did not start (see ${build}/side-by-side.log)`);
-        await sleep(50);
-      }
+      }, path.join(build, 'side-by-side.log'));
       await load(owners, 4);
-      const pg = postgresPids();
-      const [service0, db0] = [cpuMs([child.pid!]), cpuMs(pg)];
+      const [service0, db0] = [cpuMs(server.pid), postgresCpu()];
       const out = await load(owners, DURATION);
-      const [service1, db1] = [cpuMs([child.pid!]), cpuMs(pg)];
-      child.kill('SIGTERM');
-      await exited;
+      const [service1, db1] = [cpuMs(server.pid), postgresCpu()];
+      await server.stop();
+      const serviceMs = service1 - service0;
+      const dbMs = cpuSince(db0, db1);
       const n = out.requests.total;
-      const ratio = (service1 - service0) / (db1 - db0);
+      const ratio = serviceMs / dbMs;
       results.set(name, [...(results.get(name) ?? []), ratio]);
-      console.log(`${name.padEnd(16)} ${String(Math.round(out.requests.average)).padStart(5)} req/s  cpu ${((service1 - service0) / n).toFixed(3)} ms/req`
-        + `  db ${((db1 - db0) / n).toFixed(3)} ms/req  svc/db ${ratio.toFixed(2)}  p99 ${out.latency.p99} ms  non-2xx ${out.non2xx}`);
+      console.log(`${name.padEnd(16)} ${String(Math.round(out.requests.average)).padStart(5)} req/s  cpu ${(serviceMs / n).toFixed(3)} ms/req`
+        + `  db ${(dbMs / n).toFixed(3)} ms/req  svc/db ${ratio.toFixed(2)}  p99 ${out.latency.p99} ms  non-2xx ${out.non2xx}`);
     }
   }
   for (const [name, ratios] of results) {
@@ -135,5 +107,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error);
+  killAll();
   process.exit(1);
 });

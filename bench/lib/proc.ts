@@ -53,7 +53,8 @@ export function rssMiB(pid: number): number {
 }
 
 export interface ServerSpec {
-  name: 'service' | 'reference';
+  /** 'service' or 'reference' in bench/run.ts; a build's folder name in bench/side-by-side.ts. */
+  name: string;
   command: string;
   args: string[];
   cwd: string;
