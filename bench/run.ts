@@ -33,10 +33,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import argon2 from 'argon2';
 import { Request } from 'autocannon';
-import { SignJWT } from 'jose';
 import { Pool } from 'pg';
 import ts from 'typescript';
 import { runLoad } from './lib/load';
+import { accessToken, BENCH_JWT as JWT } from './lib/tokens';
 import { killAll, RunningServer, rssMiB, ServerSpec, startServer } from './lib/proc';
 import {
   CHART_PERCENTILES, figures, fmt, markdownTable, median, medianOf, range, ratios, ScenarioResults, spread, TABLE_HEAD,
@@ -81,7 +81,6 @@ if (cfg.servers.some((s) => s !== 'service' && s !== 'reference') || cfg.servers
 if (!/^[a-z_][a-z0-9_]*$/.test(cfg.dbName)) throw new Error('BENCH_DB_NAME must be a plain lower-case identifier');
 
 const JWT_SECRET = randomBytes(36).toString('base64url');
-const JWT = { issuer: 'task-service', audience: 'task-service' };
 const WORK = path.join(ROOT, '.data', 'bench');
 const log = (message: string) => console.log(`[bench] ${message}`);
 const count = (n: number) => (n >= 1e6 && n % 1e6 === 0 ? `${n / 1e6}M` : n >= 1000 && n % 1000 === 0 ? `${n / 1000}k` : String(n));
@@ -240,9 +239,8 @@ async function start(spec: ServerSpec, note = ''): Promise<RunningServer> {
 
 // ---------------------------------------------------------------------------------------------- seeding
 
-async function token(sub: string): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(JWT.issuer).setAudience(JWT.audience)
-    .setIssuedAt().setExpirationTime('12h').sign(new TextEncoder().encode(JWT_SECRET));
+function token(sub: string): Promise<string> {
+  return accessToken(JWT_SECRET, sub);
 }
 
 async function call(base: string, method: string, p: string, body: unknown, bearer?: string): Promise<{ status: number; json: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any

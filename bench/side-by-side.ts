@@ -16,10 +16,12 @@
  * create], SIDE_ROUNDS [3], BENCH_DURATION [8], SIDE_NODE_ARGS (JSON: build folder name -> extra node flags).
  */
 import path from 'node:path';
-import autocannon, { Request, Result } from 'autocannon';
-import { SignJWT } from 'jose';
+import { Request } from 'autocannon';
 import { Pool } from 'pg';
-import { cpuMs, cpuSince, killAll, postgresCpu, startServer } from './lib/proc';
+import { runLoad } from './lib/load';
+import { killAll, startServer } from './lib/proc';
+import { percentile } from './lib/stats';
+import { accessToken, BENCH_JWT } from './lib/tokens';
 
 const env = process.env;
 const DATABASE_URL = env.SIDE_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/task_ab';
@@ -48,28 +50,13 @@ function requestFor(owners: Owner[], i: number): Request {
   }
 }
 
-function load(owners: Owner[], seconds: number): Promise<Result> {
-  let i = 0;
-  return new Promise((resolve, reject) => autocannon({
-    url: `http://127.0.0.1:${PORT}`,
-    connections: 50,
-    duration: seconds,
-    requests: [{ setupRequest: (request: Request) => ({ ...request, ...requestFor(owners, i++) }) }],
-  }, (error, result) => (error ? reject(error) : resolve(result))));
-}
-
 async function main(): Promise<void> {
   const builds = process.argv.slice(2).map((dir) => path.resolve(dir));
   if (builds.length === 0) throw new Error('name one or more folders that hold a dist/');
   const pool = new Pool({ connectionString: DATABASE_URL });
   const { rows } = await pool.query<{ id: string; ids: string[] }>('select user_id as id, array_agg(id) as ids from tasks group by user_id limit 50');
   await pool.end();
-  const key = new TextEncoder().encode(SECRET);
-  const owners = await Promise.all(rows.map(async (row) => ({
-    ids: row.ids,
-    token: await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(row.id).setIssuer('task-service')
-      .setAudience('task-service').setIssuedAt().setExpirationTime('2h').sign(key),
-  })));
+  const owners = await Promise.all(rows.map(async (row) => ({ ids: row.ids, token: await accessToken(SECRET, row.id, '2h') })));
   const results = new Map<string, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     for (const build of round % 2 ? [...builds].reverse() : builds) {
@@ -82,21 +69,21 @@ async function main(): Promise<void> {
         port: PORT,
         env: {
           PATH: env.PATH, HOME: env.HOME, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(PORT), DATABASE_URL,
-          JWT_SECRET: SECRET, JWT_ISSUER: 'task-service', JWT_AUDIENCE: 'task-service', DATABASE_POOL_MAX: '10',
+          JWT_SECRET: SECRET, JWT_ISSUER: BENCH_JWT.issuer, JWT_AUDIENCE: BENCH_JWT.audience, DATABASE_POOL_MAX: '10',
         },
       }, path.join(build, 'side-by-side.log'));
-      await load(owners, 4);
-      const [service0, db0] = [cpuMs(server.pid), postgresCpu()];
-      const out = await load(owners, DURATION);
-      const [service1, db1] = [cpuMs(server.pid), postgresCpu()];
+      let i = 0;
+      const load = (seconds: number) => runLoad({
+        baseUrl: server.baseUrl, pid: server.pid, connections: 50, seconds, next: () => requestFor(owners, i++), measureDb: true,
+      });
+      await load(4);
+      const out = await load(DURATION);
       await server.stop();
-      const serviceMs = service1 - service0;
-      const dbMs = cpuSince(db0, db1);
-      const n = out.requests.total;
-      const ratio = serviceMs / dbMs;
+      const ratio = out.cpuPerRequest / out.dbCpuPerRequest;
       results.set(name, [...(results.get(name) ?? []), ratio]);
-      console.log(`${name.padEnd(16)} ${String(Math.round(out.requests.average)).padStart(5)} req/s  cpu ${(serviceMs / n).toFixed(3)} ms/req`
-        + `  db ${(dbMs / n).toFixed(3)} ms/req  svc/db ${ratio.toFixed(2)}  p99 ${out.latency.p99} ms  non-2xx ${out.non2xx}`);
+      console.log(`${name.padEnd(16)} ${String(Math.round(out.rps)).padStart(5)} req/s  cpu ${out.cpuPerRequest.toFixed(3)} ms/req`
+        + `  db ${out.dbCpuPerRequest.toFixed(3)} ms/req  svc/db ${ratio.toFixed(2)}  p99 ${percentile(out.latencies.sorted(), 99).toFixed(1)} ms`
+        + `  non-2xx ${out.non2xx + out.errors}`);
     }
   }
   for (const [name, ratios] of results) {

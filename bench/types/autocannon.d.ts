@@ -24,7 +24,6 @@ declare module 'autocannon' {
     non2xx: number;
     duration: number;
     requests: { total: number; average: number };
-    latency: { p99: number };
   }
   export interface Instance extends EventEmitter {
     stop(): void;

@@ -20,7 +20,7 @@ export function prettyLogsWanted(nodeEnv: string, stdoutIsTty: boolean | undefin
  * synchronous stream in this thread, not as a worker transport, so its lines keep their order with console.log's.
  */
 export function createLogger(level: string, options: LoggerOptions = {}): Logger {
-  if (!options.pretty) return options.destination ? pino({ level }, options.destination) : pino({ level });
+  if (!options.pretty) return pino({ level }, options.destination); // no destination: pino's own stdout
   const stream = pretty({
     sync: true,
     colorize: options.destination === undefined && process.stdout.isTTY === true,
