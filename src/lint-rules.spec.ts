@@ -57,7 +57,7 @@ describe('owner-isolation lint rules', () => {
     ['insert', 'await this.tasks.insert({ title });'],
     ['execute', "await em.execute('select 1');"],
     ['execute on a connection', "await orm.em.getConnection().execute('select 1');"],
-    ['getKnex', "em.getKnex()('tasks');"],
+    ['getKysely', "em.getKysely().selectFrom('tasks');"],
     ['getEntityManager', 'this.tasks.getEntityManager().nativeDelete(User, {});'],
     ['new Task', "em.persist(new Task(ref(User, otherId), 'x', null, false));"],
     ['filters off', 'em.find(User, {}, { filters: false });'],

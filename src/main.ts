@@ -1,3 +1,5 @@
+// first: refuses an unsupported Node.js before any dependency loads
+import './runtime/require-supported-node';
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';

@@ -37,7 +37,7 @@ export class AuthService {
     const user = new User(dto.email, await this.hasher.hash(dto.password), dto.name ?? null);
     try {
       // the unique index decides, so two registrations racing for one e-mail give one 201 and one 409
-      await this.em.persistAndFlush(user);
+      await this.em.persist(user).flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
         throw new ProblemException(problem(409, 'An account with this e-mail already exists'));

@@ -20,7 +20,6 @@ export class AppConfig {
     sslRootCert?: string;
     poolMin: number;
     poolMax: number;
-    connectTimeoutMs: number;
     acquireTimeoutMs: number;
     /** pg's client-side query_timeout: a database or network that does not answer at all. */
     queryTimeoutMs: number;
@@ -75,7 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sslRootCert: v.DATABASE_SSL_ROOT_CERT,
       poolMin: v.DATABASE_POOL_MIN,
       poolMax: v.DATABASE_POOL_MAX,
-      connectTimeoutMs: v.DATABASE_CONNECT_TIMEOUT_MS,
       acquireTimeoutMs: v.DATABASE_ACQUIRE_TIMEOUT_MS,
       queryTimeoutMs: v.DATABASE_QUERY_TIMEOUT_MS,
       idleTimeoutMs: v.DATABASE_IDLE_TIMEOUT_MS,

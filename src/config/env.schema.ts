@@ -20,7 +20,10 @@ export const envSchema = Joi.object({
   DATABASE_SSL_ROOT_CERT: Joi.string(),
   DATABASE_POOL_MIN: Joi.number().integer().min(0).default(0),
   DATABASE_POOL_MAX: Joi.number().integer().min(1).max(1000).default(10),
-  DATABASE_CONNECT_TIMEOUT_MS: ms(3000),
+  // pg's pool has one timeout for opening a connection and for waiting for a pooled one
+  DATABASE_CONNECT_TIMEOUT_MS: Joi.any().forbidden().messages({
+    'any.unknown': '"DATABASE_CONNECT_TIMEOUT_MS" was removed: DATABASE_ACQUIRE_TIMEOUT_MS bounds both opening a connection and waiting for a pooled one',
+  }),
   DATABASE_ACQUIRE_TIMEOUT_MS: ms(4000),
   DATABASE_QUERY_TIMEOUT_MS: ms(4500),
   // replaced by the database's own statement_timeout (a migration sets it) and DATABASE_QUERY_TIMEOUT_MS

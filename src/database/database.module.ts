@@ -2,6 +2,7 @@ import { MikroORM } from '@mikro-orm/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { DynamicModule, Inject, Injectable, Logger, Module, OnModuleInit } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { migrateDatabase } from './migrate';
 import { ormOptions } from './orm-options';
 import { waitForDatabase } from './wait-for-database';
 
@@ -19,8 +20,6 @@ class DatabaseStartup implements OnModuleInit {
     const log = (message: string) => this.logger.warn(message);
     await waitForDatabase(this.orm, this.config.database.startupTimeoutMs, log);
     if (!this.config.database.migrateOnStart) return;
-    // loaded only here: the migrator (umzug and its CLI) is a tenth of the start-up time
-    const { migrateDatabase } = await import('./migrate');
     const applied = await migrateDatabase(this.config, log);
     if (applied.length === 0) return;
     this.logger.log(`Applied migrations: ${applied.join(', ')}`);

@@ -31,7 +31,7 @@ export async function migrateDatabase(config: AppConfig, log: (message: string) 
       // (the database's default, which a migration sets) for the wait on it and for slow DDL on large tables
       await connection.execute('select pg_advisory_xact_lock(?)', [MIGRATION_LOCK_KEY], 'run', trx);
       await connection.execute('set local statement_timeout = 0', [], 'run', trx);
-      return orm.getMigrator().up({ transaction: trx });
+      return orm.migrator.up({ transaction: trx });
     });
     return applied.map((migration) => migration.name);
   } finally {

@@ -15,7 +15,7 @@ export const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
  * in migrate.ts, also used by the CLI's mikro-orm.config.ts).
  * Nothing here relies on session state or startup parameters, so a PgBouncer/Neon pooled URL works. Timeouts:
  * the database's own statement_timeout (set by a migration, passed through by poolers as a database default)
- * ends a slow statement and frees its connection; pg's query_timeout and knex's acquire timeout bound the
+ * ends a slow statement and frees its connection; pg's query_timeout and its pool's connectionTimeoutMillis bound the
  * wait for a database or network that does not answer at all.
  */
 export function ormOptions(config: AppConfig, url: string): Options {
@@ -39,20 +39,13 @@ export function ormOptions(config: AppConfig, url: string): Options {
     // Code that writes several rows at once must use em.transactional() explicitly.
     implicitTransactions: false,
     discovery: { warnWhenNoEntities: false },
-    pool: {
-      min: db.poolMin,
-      max: db.poolMax,
-      idleTimeoutMillis: db.idleTimeoutMs,
-      // waiting for a pooled connection (opening one included): a pool option, which knex reads as its acquire timeout
-      acquireTimeoutMillis: db.acquireTimeoutMs,
-    },
+    pool: { min: db.poolMin, max: db.poolMax, idleTimeoutMillis: db.idleTimeoutMs },
+    // pg's Pool options: connectionTimeoutMillis bounds the wait for a pooled connection, opening one included
     driverOptions: {
-      connection: {
-        ...connection,
-        connectionTimeoutMillis: db.connectTimeoutMs,
-        query_timeout: db.queryTimeoutMs,
-        keepAlive: true,
-      },
+      ...connection,
+      connectionTimeoutMillis: db.acquireTimeoutMs,
+      query_timeout: db.queryTimeoutMs,
+      keepAlive: true,
     },
     migrations: {
       path: migrationsDir,

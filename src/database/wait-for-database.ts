@@ -70,6 +70,11 @@ function classifyPgClientMessage(message: string): ConnectFailure | undefined {
   return undefined;
 }
 
+/** pg's pool found no free connection within connectionTimeoutMillis (pg-pool's own Error, without a code). */
+export function isPoolTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'timeout exceeded when trying to connect';
+}
+
 /** Classifies one failed connection attempt (see ConnectFailure). Unknown failures are not retried. */
 export function classifyConnectError(error: unknown): ConnectFailure {
   const e = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
@@ -83,8 +88,6 @@ export function classifyConnectError(error: unknown): ConnectFailure {
     return refuse(`the server refused the connection (SQLSTATE ${code})`);
   }
   if (TLS_CERTIFICATE_CODE.test(code)) return refuse(`the server's TLS certificate does not verify (${code})`);
-  // knex gives up acquiring a connection (the connect did not finish in time)
-  if (e.name === 'KnexTimeoutError' || e.name === 'TimeoutError') return RETRY;
   return classifyPgClientMessage(message) ?? refuse('the connection failed');
 }
 
@@ -101,6 +104,8 @@ export async function waitForDatabase(
   log: (message: string) => void,
 ): Promise<void> {
   const start = Date.now();
+  // MikroORM connects lazily: this makes the pool (no connection yet), so that checkConnection() can try one
+  await orm.connect();
   for (let attempt = 0, delay = 250; ; attempt++, delay = Math.min(delay * 2, 5000)) {
     const check = await orm.checkConnection();
     if (check.ok) return;

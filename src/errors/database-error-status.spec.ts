@@ -10,7 +10,7 @@ import {
   SyntaxErrorException,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
-import { knex, PostgreSqlExceptionConverter } from '@mikro-orm/postgresql';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { DatabaseError } from 'pg';
 import { databaseErrorStatus } from './database-error-status';
 
@@ -31,7 +31,7 @@ function socketError(code: string): NodeJS.ErrnoException {
 
 /** What MikroORM throws for that pg error: its own PostgreSQL converter, not a stand-in. */
 function converted(error: Error): DriverException {
-  return new PostgreSqlExceptionConverter().convertException(error as Error & { code?: string });
+  return new PostgreSqlPlatform().getExceptionConverter().convertException(error as Error & { code?: string });
 }
 
 describe(databaseErrorStatus.name, () => {
@@ -46,10 +46,10 @@ describe(databaseErrorStatus.name, () => {
       ['LockWaitTimeoutException', 503, () => new LockWaitTimeoutException(new Error('x'))],
       ['a plain DriverException without a code', 503, () => new DriverException(new Error('Connection terminated unexpectedly'))],
       ['ReadOnlyException', 503, () => new ReadOnlyException(new Error('x'))],
+      // pg's pool found no connection in time (connectionTimeoutMillis), as MikroORM hands it over: converted, without a SQLSTATE
+      ['the pool’s acquire timeout, converted', 503, () => converted(new Error('timeout exceeded when trying to connect'))],
       // as em.transactional() hands it over when its BEGIN finds no pooled connection in time
-      ['knex.KnexTimeoutError (no pooled connection in time), unconverted', 503, () => new knex.KnexTimeoutError('Knex: Timeout acquiring a connection')],
-      // as em.find() and em.count() hand it over: converted, without a SQLSTATE
-      ['knex.KnexTimeoutError converted by MikroORM', 503, () => converted(new knex.KnexTimeoutError('Knex: Timeout acquiring a connection'))],
+      ['the pool’s acquire timeout, unconverted', 503, () => new Error('timeout exceeded when trying to connect')],
       // pg's client-side query_timeout, and a connection the server or the network cut: plain Errors, no code
       ['pg’s client-side query timeout, converted', 503, () => converted(new Error('Query read timeout'))],
       ['a connection terminated mid-query, converted', 503, () => converted(new Error('Connection terminated unexpectedly'))],

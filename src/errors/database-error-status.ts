@@ -9,7 +9,7 @@ import {
   ReadOnlyException,
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
-import { knex } from '@mikro-orm/postgresql';
+import { isPoolTimeout } from '../database/wait-for-database';
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 
@@ -43,9 +43,6 @@ const SESSION_ENDING = new Set(['FATAL', 'PANIC']);
 /**
  * The HTTP status for an error raised while talking to the database, or undefined when it is not one.
  * Decided by exception class, SQLSTATE and severity, never by message text:
- * - knex's acquire timeout (no pooled connection in time) is a 503: MikroORM hands it over converted into a
- *   DriverException without a SQLSTATE from queries, and unconverted (knex's own KnexTimeoutError, exported by
- *   `@mikro-orm/postgresql` as `knex.KnexTimeoutError`) from the BEGIN of em.transactional();
  * - a driver error without a SQLSTATE means the connection itself failed (refused, reset, timed out, terminated,
  *   pg's client-side "Query read timeout"): a 503;
  * - a server error that ends the session (FATAL/PANIC: shutting down, not accepting connections, too many
@@ -55,7 +52,6 @@ const SESSION_ENDING = new Set(['FATAL', 'PANIC']);
  *   no retry mends), 54xxx program limits, 25P02 failed transaction and XX internal errors.
  */
 export function databaseErrorStatus(error: unknown): number | undefined {
-  if (error instanceof knex.KnexTimeoutError) return 503;
   if (error instanceof UniqueConstraintViolationException) return 409;
   if (error instanceof ForeignKeyConstraintViolationException) return 409;
   if (error instanceof NotNullConstraintViolationException || error instanceof CheckConstraintViolationException) return 400;
@@ -67,6 +63,8 @@ export function databaseErrorStatus(error: unknown): number | undefined {
   ) {
     return 503;
   }
+  // pg's pool timeout, as em.transactional()'s BEGIN hands it over (unconverted)
+  if (isPoolTimeout(error)) return 503;
   if (!(error instanceof DriverException) && !isPgError(error)) return undefined;
   const { code, severity, syscall } = error as { code?: unknown; severity?: unknown; syscall?: unknown };
   // a socket error (ECONNREFUSED, EPIPE, ...): its code may look like a SQLSTATE, its syscall tells it apart

@@ -1,6 +1,8 @@
+import { MikroORM } from '@mikro-orm/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config';
+import { connectionPool } from '../database/connection-pool';
 import { serviceMetrics, UNMATCHED_ROUTE, type ServiceMetrics } from './metrics';
 
 const LOGIN_ROUTE = '/auth/login';
@@ -45,4 +47,5 @@ export function instrumentApp(app: NestFastifyApplication, metrics: ServiceMetri
   recordHttpMetrics(app.getHttpAdapter().getInstance(), metrics);
   const { poolMin, poolMax } = app.get(AppConfig).database;
   metrics.setPoolLimits(poolMin, poolMax);
+  void connectionPool(app.get(MikroORM)).then((pool) => metrics.observePool(pool));
 }

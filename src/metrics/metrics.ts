@@ -2,6 +2,7 @@ import { HttpException } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { databaseErrorStatus } from '../errors/database-error-status';
 import { LoginUnavailableException } from '../auth/auth.service';
+import type { PoolCounts } from '../database/connection-pool';
 
 /** The route label of a request no route matched (404s of unknown paths): never the raw URL. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -67,6 +68,35 @@ export class ServiceMetrics {
     help: 'The database connections this process keeps open when idle (DATABASE_POOL_MIN)',
     registers: [this.registry],
   });
+
+  /** The pool whose counts the gauges read; unset (no app yet) they stay at zero. */
+  private pool?: PoolCounts;
+
+  readonly poolConnections = new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database connections open in this process\'s pool, by state: used (checked out) or idle',
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const counts = this.pool;
+      this.poolConnections.set({ state: 'used' }, counts ? counts.totalCount - counts.idleCount : 0);
+      this.poolConnections.set({ state: 'idle' }, counts?.idleCount ?? 0);
+    },
+  });
+
+  readonly poolWaiting = new Gauge({
+    name: 'db_pool_waiting_requests',
+    help: 'Queries waiting for a pooled database connection (the pool is at DATABASE_POOL_MAX)',
+    registers: [this.registry],
+    collect: () => {
+      this.poolWaiting.set(this.pool?.waitingCount ?? 0);
+    },
+  });
+
+  /** The pool whose counts the gauges show (the app's, from MikroORM's public getNativeClient()). */
+  observePool(pool: PoolCounts): void {
+    this.pool = pool;
+  }
 
   /** The process and Node runtime series (CPU, memory, event loop lag, GC, handles); once per registry. */
   collectDefaults(): void {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Check, Entity, EntityRepositoryType, Index, ManyToOne, Opt, PrimaryKey, Property, Ref } from '@mikro-orm/core';
+import { EntityRepositoryType, type Opt, type Ref } from '@mikro-orm/core';
+import { Check, Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { User } from '../users/user.entity';
 import { TaskRepository } from './task.repository';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Check, Collection, Entity, EntityRepositoryType, OneToMany, Opt, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { Collection, EntityRepositoryType, type Opt } from '@mikro-orm/core';
+import { Check, Entity, OneToMany, PrimaryKey, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { Task } from '../tasks/task.entity';
 import { UserRepository } from './user.repository';
 

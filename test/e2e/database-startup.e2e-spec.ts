@@ -29,7 +29,7 @@ async function localServerAnswers(): Promise<boolean> {
 
 /** waitForDatabase against `url`: how it ended, how long it took, and what it logged. */
 async function startAgainst(url: string, deadlineMs = DEADLINE_MS): Promise<{ error?: Error; elapsedMs: number; logged: string[] }> {
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'silent', DATABASE_CONNECT_TIMEOUT_MS: '2000' });
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, LOG_LEVEL: 'silent', DATABASE_ACQUIRE_TIMEOUT_MS: '2000' });
   const orm = await MikroORM.init(ormOptions(config, url));
   const logged: string[] = [];
   const startedAt = Date.now();

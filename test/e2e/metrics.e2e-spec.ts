@@ -1,5 +1,5 @@
 /**
- * Issue 16, metrics: the Prometheus series move when requests are made, carry route templates (never raw URLs),
+ * Metrics: the Prometheus series move when requests are made, carry route templates (never raw URLs),
  * and no label value holds an id, an e-mail or a token. The endpoint is served by its own server, never on the API.
  */
 import type { Server } from 'node:http';
@@ -8,7 +8,8 @@ import request from 'supertest';
 import { Lifecycle } from '../../src/health/lifecycle';
 import { serviceMetrics } from '../../src/metrics/metrics';
 import { startMetricsServer } from '../../src/metrics/metrics-server';
-import { registerUser, useTestApp } from '../support/test-app';
+import { MikroORM } from '@mikro-orm/core';
+import { createTestApp, registerUser, useTestApp, type TestApp } from '../support/test-app';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
@@ -133,5 +134,49 @@ describe('metrics (issue 16)', () => {
 
   it('is not served on the API port', async () => {
     await request(t.http).get('/metrics').expect(404);
+  });
+});
+
+describe('pool gauges', () => {
+  let t: TestApp;
+  let metricsServer: Server;
+  const scrape = async () => parse((await request(metricsServer).get('/metrics').expect(200)).text);
+
+  beforeAll(async () => {
+    // one connection, and a wait for it longer than the test holds it
+    t = await createTestApp({ DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: '1', DATABASE_ACQUIRE_TIMEOUT_MS: '20000' });
+    metricsServer = await startMetricsServer(serviceMetrics, 0, '127.0.0.1');
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    await t.close();
+  });
+
+  it('show the connection in use, then a request waiting for one, then none waiting once it is free', async () => {
+    const user = await registerUser(t.http);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const transaction = t.app.get(MikroORM).em.fork().transactional(async () => {
+      holding();
+      await released;
+    });
+    await held;
+    const waiting = request(t.http).get('/tasks').set(user.auth).then((res) => res.status);
+    let samples = await scrape();
+    for (let i = 0; i < 50 && value(samples, 'db_pool_waiting_requests') === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      samples = await scrape();
+    }
+    expect(value(samples, 'db_pool_waiting_requests')).toBeGreaterThan(0);
+    expect(value(samples, 'db_pool_connections', { state: 'used' })).toBe(1);
+    release();
+    await transaction;
+    expect(await waiting).toBe(200);
+    samples = await scrape();
+    expect(value(samples, 'db_pool_waiting_requests')).toBe(0);
+    expect(value(samples, 'db_pool_connections', { state: 'used' })).toBe(0);
+    expect(value(samples, 'db_pool_connections', { state: 'idle' })).toBe(1);
   });
 });

@@ -71,7 +71,7 @@ describe('migrations', () => {
         await expect(orm.schema.getUpdateSchemaSQL({ wrap: false })).resolves.toBe('');
         const migration = await orm.schema.getUpdateSchemaMigrationSQL({ wrap: false });
         expect(migration.up).toBe('');
-        await expect(orm.migrator.checkMigrationNeeded()).resolves.toBe(false);
+        await expect(orm.migrator.checkSchema()).resolves.toBe(false);
       });
     });
 
@@ -92,7 +92,7 @@ describe('migrations', () => {
         await orm.migrator.down({ to: 0 });
         const tables = await query<{ tablename: string }>(url, "select tablename from pg_tables where schemaname = 'public' order by 1");
         expect(tables).toEqual([{ tablename: 'mikro_orm_migrations' }]);
-        await expect(orm.migrator.getPendingMigrations()).resolves.toHaveLength(MIGRATION_NAMES.length);
+        await expect(orm.migrator.getPending()).resolves.toHaveLength(MIGRATION_NAMES.length);
 
         await orm.migrator.up();
         await expect(orm.schema.getUpdateSchemaSQL({ wrap: false })).resolves.toBe('');

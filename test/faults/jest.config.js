@@ -3,15 +3,12 @@
  * and the built service (dist/) as separate processes, then injects one kind of fault.
  * Run with `npm run test:faults` (runInBand: the scenarios stop and start databases and time requests).
  */
+const base = require('../support/jest-base.config');
+
 module.exports = {
-  rootDir: '../..',
+  ...base,
   roots: ['<rootDir>/test/faults'],
   testRegex: '\\.fault-spec\\.ts$',
-  moduleFileExtensions: ['ts', 'js', 'json'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
-  },
-  testEnvironment: 'node',
   globalSetup: '<rootDir>/test/faults/support/global-setup.ts',
   testTimeout: 180_000,
   maxWorkers: 1,

@@ -6,4 +6,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || { echo "pgbouncer is not installed: run test/faults/install-deps.sh" >&2; exit 1; }
-exec node -r ts-node/register/transpile-only test/faults/e2e-through-pgbouncer.ts "$@"
+exec tsx test/faults/e2e-through-pgbouncer.ts "$@"

@@ -3,15 +3,12 @@
  * machine's, 127.0.0.1:5432) and one Redis (127.0.0.1:6379). Needs the haproxy package
  * (test/fleet/install-deps.sh); run by .ci/run with `npm run test:fleet`, not by `npm test`.
  */
+const base = require('../support/jest-base.config');
+
 module.exports = {
-  rootDir: '../..',
+  ...base,
   roots: ['<rootDir>/test/fleet'],
   testRegex: '\\.fleet-spec\\.ts$',
-  moduleFileExtensions: ['ts', 'js', 'json'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
-  },
-  testEnvironment: 'node',
   testTimeout: 300_000,
   maxWorkers: 1,
   verbose: true,

@@ -4,15 +4,12 @@
  * Needs redis-server and a PostgreSQL (REDIS_SUITE_DATABASE_URL, else TEST_DATABASE_URL, else
  * postgres://postgres@127.0.0.1:5432/test). Run with `npm run test:redis`; `npm test` does not run it.
  */
+const base = require('../support/jest-base.config');
+
 module.exports = {
-  rootDir: '../..',
+  ...base,
   roots: ['<rootDir>/test/redis'],
   testRegex: '\\.redis-spec\\.ts$',
-  moduleFileExtensions: ['ts', 'js', 'json'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
-  },
-  testEnvironment: 'node',
   testTimeout: 180_000,
   maxWorkers: 1,
   verbose: true,

@@ -5,7 +5,7 @@
  * recognise a statement however it is sent. Chunks may split or join messages anywhere.
  */
 export class FrontendMessages {
-  private pending = Buffer.alloc(0);
+  private pending: Buffer = Buffer.alloc(0);
   private started = false;
   /** TLS was negotiated: the bytes are ciphertext from here on */
   private opaque = false;
