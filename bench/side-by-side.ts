@@ -13,7 +13,10 @@
  * BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench (any short run).
  *
  * Environment: SIDE_DATABASE_URL [postgres://postgres@127.0.0.1:5432/task_ab], SIDE_SCENARIO [get; list, patch,
- * create], SIDE_ROUNDS [3], BENCH_DURATION [8], SIDE_NODE_ARGS (JSON: build folder name -> extra node flags).
+ * create], SIDE_ROUNDS [3], BENCH_DURATION [8], SIDE_NODE_ARGS (JSON: build folder name -> extra node flags),
+ * SIDE_NODE (JSON: build folder name -> the node binary that runs it; default this one), SIDE_ENV (JSON: build folder
+ * name -> environment it adds, e.g. its own DATABASE_URL: a role that row-level security holds, or a superuser).
+ * A build measured twice under two names is a symlink to its folder.
  */
 import path from 'node:path';
 import { Request } from 'autocannon';
@@ -29,6 +32,8 @@ const SCENARIO = env.SIDE_SCENARIO ?? 'get';
 const ROUNDS = Number(env.SIDE_ROUNDS ?? 3);
 const DURATION = Number(env.BENCH_DURATION ?? 8);
 const NODE_ARGS = JSON.parse(env.SIDE_NODE_ARGS ?? '{}') as Record<string, string[]>;
+const NODE = JSON.parse(env.SIDE_NODE ?? '{}') as Record<string, string>;
+const BUILD_ENV = JSON.parse(env.SIDE_ENV ?? '{}') as Record<string, Record<string, string>>;
 const SECRET = 'side-by-side-secret-side-by-side-secret';
 const PORT = 3300;
 
@@ -63,13 +68,14 @@ async function main(): Promise<void> {
       const name = path.basename(build);
       const server = await startServer({
         name,
-        command: process.execPath,
+        command: NODE[name] ?? process.execPath,
         args: [...(NODE_ARGS[name] ?? []), path.join(build, 'dist/src/main.js')],
         cwd: path.resolve(__dirname, '..'),
         port: PORT,
         env: {
           PATH: env.PATH, HOME: env.HOME, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(PORT), DATABASE_URL,
           JWT_SECRET: SECRET, JWT_ISSUER: BENCH_JWT.issuer, JWT_AUDIENCE: BENCH_JWT.audience, DATABASE_POOL_MAX: '10',
+          JWT_EXPIRES_IN_SECONDS: String(BENCH_JWT.expiresInSeconds), ...BUILD_ENV[name],
         },
       }, path.join(build, 'side-by-side.log'));
       let i = 0;

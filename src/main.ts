@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { AppModule } from './app.module';
 import { AppConfig, ConfigurationError, loadConfig } from './config/app-config';
 import { useKeptDevJwtSecret } from './config/dev-jwt-secret';
-import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded-postgres';
+import { EmbeddedPostgres, EmbeddedPostgresError } from './database/embedded';
 import { redactUrl } from './database/connection-options';
 import { DatabaseUnavailableError } from './database/wait-for-database';
 import { configureApp } from './http/configure-app';
@@ -15,16 +15,19 @@ import { createHttpAdapter } from './http/http-adapter';
 import { PinoNestLogger } from './http/logger';
 import { Lifecycle } from './health/lifecycle';
 import { serviceMetrics } from './metrics/metrics';
-import { startMetricsServer } from './metrics/metrics-server';
+import { ensurePortFree } from './runtime/ensure-port-free';
+import { metricsLocation, startMetricsServer } from './metrics/metrics-server';
 
 /** Errors whose message is the whole story: printed as one line, no stack. */
 const EXPECTED_STARTUP_ERRORS = [ConfigurationError, DatabaseUnavailableError, EmbeddedPostgresError];
 
 async function bootstrap(): Promise<void> {
   const config = loadConfig();
+  // before anything else starts: a second instance on a taken PORT must not touch the first one's embedded database
+  await ensurePortFree(config.port, config.host);
   useKeptDevJwtSecret(config, (line) => console.log(line));
-  // first: a metrics port already taken stops the start at once, with one line (MetricsPortInUseError)
-  if (config.metricsPort !== 0) await startMetricsServer(serviceMetrics, config.metricsPort, config.host);
+  // first: a metrics port already taken, or a METRICS_HOST not of this machine, stops the start at once, with one line
+  if (config.metricsPort !== 0) await startMetricsServer(serviceMetrics, config.metricsPort, config.metricsHost);
   let embedded: EmbeddedPostgres | undefined;
   if (!config.database.url) {
     embedded = await EmbeddedPostgres.start({ dataDir: config.embedded.dir, port: config.embedded.port, log: (m) => console.log(m) });
@@ -38,7 +41,6 @@ async function bootstrap(): Promise<void> {
     // while it waits, and must not be lost when start-up fails (Nest would hold it until listen() succeeds)
     app.flushLogs();
     configureApp(app);
-    closeConnectionsWhenDraining(app);
     // before listening: once /health/ready can answer, a process manager's SIGTERM must find the handler
     handleShutdown(app, config, embedded);
     await app.listen(config.port, config.host);
@@ -47,36 +49,28 @@ async function bootstrap(): Promise<void> {
     throw error;
   }
   const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
-  if (config.metricsPort !== 0) console.log(`Metrics on ${base.replace(/:\d+$/, `:${config.metricsPort}`)}/metrics`);
+  if (config.metricsPort !== 0) console.log(`Metrics on ${metricsLocation(config.metricsHost, config.metricsPort)}`);
   // last, after every log line of the start: where the data lives, then where to go
   if (embedded) console.log(`Embedded PostgreSQL data: ${embedded.dataDir}`);
   else console.log(`Database: ${redactUrl(config.database.url!)}`);
   console.log(`Task service listening on ${base} (API docs: ${base}/docs)`);
 }
 
-let shuttingDown = false;
-
-/** Once shutdown starts, every response tells its client to close the connection. */
-function closeConnectionsWhenDraining(app: NestFastifyApplication): void {
-  app.getHttpAdapter().getInstance().addHook('onRequest', (_request, reply, done) => {
-    if (shuttingDown) void reply.header('Connection', 'close');
-    done();
-  });
-}
-
 /**
  * SIGTERM: /health/ready turns 503 at once and the API keeps serving for SHUTDOWN_DRAIN_DELAY_MS, so that a
  * load balancer takes the instance out of rotation before it stops listening (answers say Connection: close
  * from the signal on). Then, as for SIGINT (Ctrl-C: no drain): stop accepting, let in-flight requests finish,
- * close idle keep-alive connections, close the ORM and the embedded database, exit 0. SHUTDOWN_TIMEOUT_MS
- * (counted from the signal, drain included) bounds it all.
+ * close idle keep-alive connections, run Nest's shutdown hooks (app.close(): the ORM, Redis), stop the embedded
+ * database, exit 0. SHUTDOWN_TIMEOUT_MS (counted from the signal, drain included) bounds it all. The drain runs
+ * before app.close(), not in a Nest hook: Nest calls onModuleDestroy before any shutdown hook, and the API must
+ * still have everything it uses while it drains.
  */
 function handleShutdown(app: NestFastifyApplication, config: AppConfig, embedded: EmbeddedPostgres | undefined): void {
   const server = app.getHttpServer() as Server;
+  const lifecycle = app.get(Lifecycle);
   const shutdown = async (signal: string) => {
-    if (shuttingDown) return;
-    shuttingDown = true;
-    app.get(Lifecycle).startDraining();
+    if (lifecycle.draining) return;
+    lifecycle.startDraining();
     const force = setTimeout(() => {
       console.error(`Shutdown took longer than ${config.shutdownTimeoutMs} ms; closing the remaining connections`);
       server.closeAllConnections();
@@ -109,9 +103,13 @@ function handleShutdown(app: NestFastifyApplication, config: AppConfig, embedded
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-// a client's or the database's behaviour must never take the process down: log and carry on
+// a rejection nobody awaited is logged (a client's or the database's behaviour must not take the process down);
+// an uncaught exception leaves the process in a state nobody designed: log it and end, a supervisor restarts it
 process.on('unhandledRejection', (reason) => console.error('Unhandled rejection:', reason));
-process.on('uncaughtException', (error) => console.error('Uncaught exception:', error));
+process.on('uncaughtException', (error) => {
+  console.error('Uncaught exception, exiting:', error);
+  process.exit(1);
+});
 
 bootstrap().catch((error: unknown) => {
   const expected = EXPECTED_STARTUP_ERRORS.some((type) => error instanceof type);

@@ -19,8 +19,23 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account and get an access token' })
   @ApiCreatedResponse({ type: AuthResponseDto })
   @ApiConflictResponse({ type: ProblemDto, description: 'The e-mail is taken (case-insensitive)' })
-  register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
-    return this.auth.register(dto);
+  @ApiTooManyRequestsResponse({
+    type: ProblemDto,
+    description:
+      'Too many registrations from this client address; see Retry-After. REGISTER_IP_MAX (default 20) registrations per address in ' +
+      'REGISTER_IP_WINDOW_SECONDS (default 3600 s), a fixed window that starts at the first; counted before the password is hashed, ' +
+      'and shared by every instance with REDIS_URL.',
+    headers: { 'Retry-After': { description: 'Seconds until this address may register again', schema: { type: 'integer' } } },
+  })
+  @ApiServiceUnavailableResponse({
+    type: ProblemDto,
+    description:
+      'Password hashing is saturated (REGISTER_HASH_CONCURRENCY registrations hashing and REGISTER_HASH_QUEUE waiting, or one waited ' +
+      'REGISTER_HASH_QUEUE_TIMEOUT_MS): answered at once rather than queued, and not counted against the address; or the database is unreachable',
+    headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
+  })
+  register(@Body() dto: RegisterDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
+    return this.auth.register(dto, clientAddress(request));
   }
 
   @Post('login')
@@ -45,7 +60,11 @@ export class AuthController {
     headers: { 'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } } },
   })
   login(@Body() dto: LoginDto, @Req() request: FastifyRequest): Promise<AuthResponseDto> {
-    // req.ip honours X-Forwarded-For only when TRUST_PROXY says so
-    return this.auth.login(dto, request.ip ?? request.socket.remoteAddress ?? 'unknown');
+    return this.auth.login(dto, clientAddress(request));
   }
+}
+
+/** The address the limits count by. req.ip honours X-Forwarded-For only when TRUST_PROXY says so. */
+function clientAddress(request: FastifyRequest): string {
+  return request.ip ?? request.socket.remoteAddress ?? 'unknown';
 }

@@ -1,18 +1,20 @@
+import { MikroOrmModule } from '@mikro-orm/nestjs';
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '../config/app-config';
-import { UsersModule } from '../users/users.module';
+import { User } from '../users/user.entity';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
-import { DeletedAccountCheck } from './deleted-account-check';
-import { JwtStrategy } from './jwt.strategy';
+import { CLOCK_TOLERANCE_SECONDS, JwtStrategy, VERIFIED_TOKENS_KEPT } from './jwt.strategy';
+import { LimitsRedis } from './limits-redis';
 import { LoginAttempts } from './login-attempts';
 import { PasswordHasher } from './password-hasher';
+import { VerifiedTokens } from './verified-tokens';
 
 @Module({
   imports: [
-    UsersModule,
+    MikroOrmModule.forFeature([User]),
     PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
@@ -28,8 +30,15 @@ import { PasswordHasher } from './password-hasher';
     }),
   ],
   controllers: [AuthController],
-  providers: [AuthService, JwtStrategy, PasswordHasher, LoginAttempts, DeletedAccountCheck],
-  // for the tasks service and the exception filter, which turn a deleted account's answers into 401
-  exports: [DeletedAccountCheck],
+  providers: [
+    AuthService,
+    JwtStrategy,
+    PasswordHasher,
+    LimitsRedis,
+    LoginAttempts,
+    { provide: VerifiedTokens, useFactory: () => new VerifiedTokens(VERIFIED_TOKENS_KEPT, CLOCK_TOLERANCE_SECONDS) },
+  ],
+  // for the users service: deleting an account forgets its tokens
+  exports: [VerifiedTokens],
 })
 export class AuthModule {}

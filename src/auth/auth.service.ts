@@ -10,6 +10,7 @@ import { UserRepository } from '../users/user.repository';
 import type { AuthResponseDto } from './dto/auth-response.dto';
 import type { LoginDto } from './dto/login.dto';
 import type { RegisterDto } from './dto/register.dto';
+import { WorkSaturatedError } from './bounded-work';
 import { LoginAttempts, LoginLimitUnavailableError } from './login-attempts';
 import { PasswordHasher } from './password-hasher';
 
@@ -17,6 +18,13 @@ import { PasswordHasher } from './password-hasher';
 export class LoginUnavailableException extends ProblemException {
   constructor() {
     super(problem(503, 'Login is unavailable for the moment; retry later'), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+  }
+}
+
+/** 503 while registrations' password hashing is saturated: answered at once rather than queued. A class, so metrics can tell the cause. */
+export class RegistrationBusyException extends ProblemException {
+  constructor() {
+    super(problem(503, 'Too many registrations are being processed; retry later'), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
   }
 }
 
@@ -33,15 +41,30 @@ export class AuthService {
     @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  async register(dto: RegisterDto): Promise<AuthResponseDto> {
-    const user = new User(dto.email, await this.hasher.hash(dto.password), dto.name ?? null);
+  async register(dto: RegisterDto, clientAddress: string): Promise<AuthResponseDto> {
+    // counted before the password is hashed, so concurrent registrations cannot pass the limit
+    const reserved = await this.attempts.reserveRegistration(clientAddress).catch((error: unknown) => {
+      // not expected (an outage falls back to counting in memory), but never a 500
+      if (error instanceof LoginLimitUnavailableError) {
+        throw new ProblemException(problem(503, 'Registration is unavailable for the moment; retry later'), { 'Retry-After': String(RETRY_AFTER_SECONDS) });
+      }
+      throw error;
+    });
+    if (!reserved.allowed) {
+      throw new ProblemException(problem(429, 'Too many registrations from this address; retry later'), { 'Retry-After': String(reserved.retryAfterSeconds) });
+    }
+    let user: User;
     try {
+      user = new User(dto.email, await this.hasher.hash(dto.password), dto.name ?? null);
       // the unique index decides, so two registrations racing for one e-mail give one 201 and one 409
       await this.em.persist(user).flush();
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
-        throw new ProblemException(problem(409, 'An account with this e-mail already exists'));
+        throw new ProblemException(problem(409, 'An account with this e-mail already exists')); // an attempt all the same: it counts
       }
+      // refused by the service, not the client's doing (hashing saturated, database down): it does not count
+      await this.attempts.registrationNotMade(clientAddress).catch(() => undefined);
+      if (error instanceof WorkSaturatedError) throw new RegistrationBusyException();
       throw error;
     }
     return this.issue(user);

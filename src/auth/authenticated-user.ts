@@ -1,7 +1,6 @@
 /**
- * Who a request is from, as the bearer token says. The token is not checked against the users table up
- * front (that would cost every request a round trip): a deleted account owns no tasks, so only routes that
- * find nothing ask whether the account still exists, and answer 401 when it does not.
+ * Who a request is from, as the bearer token says: an account that existed when this process verified the
+ * token (JwtStrategy), and still does unless it was deleted while the request ran.
  */
 export interface AuthenticatedUser {
   id: string;

@@ -29,6 +29,9 @@ describe(extractBearerToken.name, () => {
     ['a payload that is a JSON number', `Bearer ${token('1')}`],
     ['a payload that is a JSON array', `Bearer ${token('[{"sub":"x"}]')}`],
     ['a payload that is not JSON', `Bearer ${token('{sub: x')}`],
+    ['a header with crit', `Bearer ${segment('{"alg":"HS256","crit":["exp"]}')}.${segment('{"sub":"x"}')}.c2lnbmF0dXJl`],
+    ['a header with an empty crit', `Bearer ${segment('{"alg":"HS256","crit":[]}')}.${segment('{"sub":"x"}')}.c2lnbmF0dXJl`],
+    ['a header that is not a JSON object', `Bearer ${segment('["HS256"]')}.${segment('{"sub":"x"}')}.c2lnbmF0dXJl`],
   ])('returns null for %s', (_label, authorization) => {
     expect(sut(withAuthorization(authorization))).toBeNull();
   });

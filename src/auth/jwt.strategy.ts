@@ -5,13 +5,14 @@ import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-jwt';
 import { AppConfig } from '../config/app-config';
 import { isUuid } from '../http/uuid';
+import { UserRepository } from '../users/user.repository';
 import type { AuthenticatedUser } from './authenticated-user';
 import { bearerCredentials, extractBearerToken } from './bearer-token';
 import { VerifiedTokens } from './verified-tokens';
 
 export const CLOCK_TOLERANCE_SECONDS = 5;
 /** Verified tokens kept in memory (a few hundred bytes each). */
-const VERIFIED_TOKENS_KEPT = 10_000;
+export const VERIFIED_TOKENS_KEPT = 10_000;
 
 /** passport's typings name Express's request; at run time it is Fastify's (see bearer-token.ts). */
 type PassportRequest = Parameters<Strategy['authenticate']>[0];
@@ -19,18 +20,26 @@ type PassportRequest = Parameters<Strategy['authenticate']>[0];
 interface AccessTokenPayload {
   sub?: unknown;
   exp?: unknown;
+  iat?: unknown;
 }
 
 /**
- * Bearer tokens: HS256 only, issuer and audience checked, `exp` required, the key being JWT_SECRET's
- * UTF-8 bytes. Whether the account still exists is checked where it matters (see AuthenticatedUser).
- * A token verified once is not verified again while it lasts (see VerifiedTokens).
+ * Bearer tokens: HS256 only, issuer and audience checked, `exp` and `iat` required, the key being JWT_SECRET's
+ * UTF-8 bytes. No `crit` header (see bearer-token.ts), no `iat` in the future, and no lifetime (`exp - iat`)
+ * longer than the tokens this service issues (JWT_EXPIRES_IN_SECONDS), each within the clock tolerance: a token
+ * minted with the key elsewhere cannot outlast ours. A token whose account does not exist (deleted since it was
+ * issued) is refused: the one place that rule is decided. A token verified once is not verified again while it
+ * lasts, until its account is deleted (see VerifiedTokens).
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  private readonly verified = new VerifiedTokens(VERIFIED_TOKENS_KEPT, CLOCK_TOLERANCE_SECONDS);
+  private readonly maxLifetimeSeconds: number;
 
-  constructor(@Inject(AppConfig) config: AppConfig) {
+  constructor(
+    @Inject(AppConfig) config: AppConfig,
+    @Inject(VerifiedTokens) private readonly verified: VerifiedTokens,
+    @Inject(UserRepository) private readonly users: UserRepository,
+  ) {
     super({
       jwtFromRequest: extractBearerToken,
       // a KeyObject made once: given a Buffer, jsonwebtoken tries (and fails) to parse it as a public key per request
@@ -39,9 +48,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       ignoreExpiration: false,
-      jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
+      // maxAge makes jsonwebtoken require a numeric iat, and refuse a token older than ours ever live
+      jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS, maxAge: config.jwt.expiresInSeconds },
       passReqToCallback: true,
     });
+    this.maxLifetimeSeconds = config.jwt.expiresInSeconds + CLOCK_TOLERANCE_SECONDS;
   }
 
   /** A token already verified and not expired succeeds at once; any other goes through passport-jwt. */
@@ -53,15 +64,20 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     else super.authenticate(request, options);
   }
 
-  /** Called by passport-jwt with a verified payload; returning null makes the guard answer 401. */
-  validate(request: FastifyRequest, payload: AccessTokenPayload): AuthenticatedUser | null {
+  /** Called by passport-jwt with a verified payload; null makes the guard answer 401, a failed lookup 503. */
+  async validate(request: FastifyRequest, payload: AccessTokenPayload): Promise<AuthenticatedUser | null> {
     // jsonwebtoken accepts a token without exp; we do not
-    if (typeof payload.exp !== 'number') return null;
+    if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number') return null;
+    // jsonwebtoken checks neither: issued in the future, or made to live longer than the tokens we issue
+    if (payload.iat > Math.floor(Date.now() / 1000) + CLOCK_TOLERANCE_SECONDS) return null;
+    if (payload.exp - payload.iat > this.maxLifetimeSeconds) return null;
     if (typeof payload.sub !== 'string' || !isUuid(payload.sub)) return null;
     const user = { id: payload.sub.toLowerCase() };
+    const mark = this.verified.mark();
+    if (!(await this.users.exists(user.id))) return null;
     // keyed as authenticate() looks it up: the credentials as sent (passport-jwt got them through extractBearerToken)
     const token = bearerCredentials(request);
-    if (token !== null) this.verified.remember(token, user, payload.exp);
+    if (token !== null) this.verified.remember(token, user, payload.exp, mark);
     return user;
   }
 }

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { loadConfig } from '../config/app-config';
+import { LimitsRedis } from './limits-redis';
 import { LoginAttempts, LoginLimitUnavailableError, type ReserveResult } from './login-attempts';
 
 function allowed(result: ReserveResult) {
@@ -10,11 +11,14 @@ function allowed(result: ReserveResult) {
 /** The memory store (no REDIS_URL); the Redis store is tested on a real Redis in test/redis. */
 describe(LoginAttempts.name, () => {
   let sut: LoginAttempts;
+  let redis: LimitsRedis | undefined;
   const make = (env: Record<string, string> = {}) => {
-    sut = new LoginAttempts(loadConfig({ LOGIN_MAX_FAILURES: '3', LOGIN_WINDOW_SECONDS: '60', LOGIN_IP_MAX_FAILURES: '5', ...env }));
+    const config = loadConfig({ LOGIN_MAX_FAILURES: '3', LOGIN_WINDOW_SECONDS: '60', LOGIN_IP_MAX_FAILURES: '5', ...env });
+    redis = new LimitsRedis(config);
+    sut = new LoginAttempts(config, redis);
     return sut;
   };
-  afterEach(() => sut?.onModuleDestroy());
+  afterEach(() => redis?.onApplicationShutdown());
 
   it('allows maxFailures attempts of one (address, e-mail), then refuses with the seconds left in the window', async () => {
     make();
@@ -88,16 +92,59 @@ describe(LoginAttempts.name, () => {
   });
 
   it('with a Redis that cannot be reached, refuses quickly with LoginLimitUnavailableError', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as net.AddressInfo;
-        server.close(() => resolve(port)); // nothing listens there any more
-      });
-    });
-    make({ REDIS_URL: `redis://127.0.0.1:${port}` });
-    await sut.onModuleInit(); // gives up waiting, never throws
+    make({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}` });
+    await redis!.onModuleInit(); // gives up waiting, never throws
     const started = Date.now();
     await expect(sut.reserve('1.2.3.4', 'a@x.io')).rejects.toBeInstanceOf(LoginLimitUnavailableError);
     expect(Date.now() - started).toBeLessThan(2000);
   });
+
+  describe('registrations', () => {
+    it('allows REGISTER_IP_MAX per client address, atomically, then refuses until the window ends', async () => {
+      make({ REGISTER_IP_MAX: '3', REGISTER_IP_WINDOW_SECONDS: '3600' });
+      const results = await Promise.all(Array.from({ length: 10 }, () => sut.reserveRegistration('1.2.3.4')));
+      expect(results.filter((r) => r.allowed)).toHaveLength(3);
+      const refused = results.find((r) => !r.allowed);
+      expect(refused).toEqual({ allowed: false, retryAfterSeconds: expect.any(Number) });
+      if (refused?.allowed !== false) return;
+      expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(3599);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(3600);
+      expect((await sut.reserveRegistration('5.6.7.8')).allowed).toBe(true); // another address is not affected
+    });
+
+    it('does not mix them with failed logins', async () => {
+      make({ REGISTER_IP_MAX: '1', LOGIN_IP_MAX_FAILURES: '1' });
+      allowed(await sut.reserve('1.2.3.4', 'a@x.io'));
+      expect((await sut.reserveRegistration('1.2.3.4')).allowed).toBe(true);
+      expect((await sut.reserveRegistration('1.2.3.4')).allowed).toBe(false);
+    });
+
+    it('gives back a registration that was not made', async () => {
+      make({ REGISTER_IP_MAX: '1' });
+      expect((await sut.reserveRegistration('1.2.3.4')).allowed).toBe(true);
+      await sut.registrationNotMade('1.2.3.4');
+      expect((await sut.reserveRegistration('1.2.3.4')).allowed).toBe(true);
+      expect((await sut.reserveRegistration('1.2.3.4')).allowed).toBe(false);
+    });
+
+    it('with a Redis that cannot be reached, goes on counting in this process, quickly', async () => {
+      make({ REDIS_URL: `redis://127.0.0.1:${await closedPort()}`, REGISTER_IP_MAX: '2' });
+      await redis!.onModuleInit();
+      const started = Date.now();
+      expect((await sut.reserveRegistration('1.2.3.4')).allowed).toBe(true);
+      expect((await sut.reserveRegistration('1.2.3.4')).allowed).toBe(true);
+      expect((await sut.reserveRegistration('1.2.3.4')).allowed).toBe(false);
+      expect(Date.now() - started).toBeLessThan(2000);
+    });
+  });
 });
+
+/** A port nothing listens on any more. */
+function closedPort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

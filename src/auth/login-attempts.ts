@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Inject, Injectable } from '@nestjs/common';
 import { RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig } from '../config/app-config';
+import { LimitsRedis } from './limits-redis';
 
 /** The store of the counts (Redis) cannot be reached: the attempt was not reserved, so it must not go on. */
 export class LoginLimitUnavailableError extends Error {
@@ -19,8 +19,7 @@ export interface LoginReservation {
 
 export type ReserveResult = { allowed: true; reservation: LoginReservation } | { allowed: false; retryAfterSeconds: number };
 
-/** How long a down Redis may take to refuse: connecting, and any one command. */
-const REDIS_TIMEOUT_MS = 1000;
+export type RegistrationResult = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 /**
  * Failed logins, counted by rate-limiter-flexible in two fixed windows that start at the first attempt:
@@ -32,67 +31,36 @@ const REDIS_TIMEOUT_MS = 1000;
  * (address, e-mail) count and gives the address its point back; an attempt that could not be checked
  * (e.g. the database is down) gives both points back.
  *
- * With `REDIS_URL` the counts live in Redis and every instance shares them; otherwise they live in this
- * process's memory. A Redis that cannot be reached makes reserve() throw LoginLimitUnavailableError quickly
- * (no offline queue, short timeouts): logins fail closed while every other route goes on.
+ * Registrations are counted here too, per client address: `register.ipMax` in `register.ipWindowSeconds`.
+ *
+ * With `REDIS_URL` the counts live in Redis (LimitsRedis) and every instance shares them; otherwise they live
+ * in this process's memory. A Redis that cannot be reached makes reserve() throw LoginLimitUnavailableError quickly
+ * (no offline queue, short timeouts): logins fail closed while every other route goes on. Registrations go on
+ * too, counted meanwhile in this process's memory (rate-limiter-flexible's insurance limiter).
  */
 @Injectable()
-export class LoginAttempts implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('LoginAttempts');
-  private readonly redis?: Redis;
+export class LoginAttempts {
   private readonly perEmail: RateLimiterAbstract;
   private readonly perAddress: RateLimiterAbstract;
-  private redisDown = false;
+  private readonly registrations: RateLimiterAbstract;
 
-  constructor(@Inject(AppConfig) config: AppConfig) {
+  constructor(@Inject(AppConfig) config: AppConfig, redis: LimitsRedis) {
     const { maxFailures, windowSeconds, ipMaxFailures, ipWindowSeconds } = config.login;
     const prefix = config.redis.keyPrefix;
     const emailOptions = { keyPrefix: `${prefix}login-fail-email`, points: maxFailures, duration: windowSeconds };
     const addressOptions = { keyPrefix: `${prefix}login-fail-address`, points: ipMaxFailures, duration: ipWindowSeconds };
-    if (!config.redis.url) {
+    const registerOptions = { keyPrefix: `${prefix}register-address`, points: config.register.ipMax, duration: config.register.ipWindowSeconds };
+    if (!redis.client) {
       this.perEmail = new RateLimiterMemory(emailOptions);
       this.perAddress = new RateLimiterMemory(addressOptions);
+      this.registrations = new RateLimiterMemory(registerOptions);
       return;
     }
-    this.redis = new Redis(config.redis.url, {
-      enableOfflineQueue: false, // while disconnected, a command is refused at once instead of queued
-      connectTimeout: REDIS_TIMEOUT_MS,
-      commandTimeout: REDIS_TIMEOUT_MS,
-      maxRetriesPerRequest: 1,
-      disconnectTimeout: 200, // on close, a socket that does not end by then is destroyed
-    });
-    // without a listener, an 'error' event would crash the process; reconnection goes on by itself
-    this.redis.on('error', (error: Error) => {
-      if (!this.redisDown) this.logger.warn(`Redis unreachable, logins answer 503 until it is back: ${error.message}`);
-      this.redisDown = true;
-    });
-    this.redis.on('ready', () => {
-      if (this.redisDown) this.logger.log('Redis reachable again');
-      this.redisDown = false;
-    });
-    const store = { storeClient: this.redis, rejectIfRedisNotReady: true };
+    const store = { storeClient: redis.client, rejectIfRedisNotReady: true };
     this.perEmail = new RateLimiterRedis({ ...store, ...emailOptions });
     this.perAddress = new RateLimiterRedis({ ...store, ...addressOptions });
-  }
-
-  /** Gives Redis a moment to connect, so that the first logins after start are not 503; never fails. */
-  async onModuleInit(): Promise<void> {
-    const redis = this.redis;
-    if (!redis || redis.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        redis.off('ready', done);
-        resolve();
-      };
-      const timer = setTimeout(done, 2 * REDIS_TIMEOUT_MS);
-      redis.on('ready', done);
-    });
-  }
-
-  onModuleDestroy(): void {
-    // disconnect, not quit: quit would wait for a Redis that may be gone; this also stops reconnecting
-    this.redis?.disconnect();
+    // an outage must not stop registrations (nor let them through uncounted): this process counts meanwhile
+    this.registrations = new RateLimiterRedis({ ...store, ...registerOptions, insuranceLimiter: new RateLimiterMemory(registerOptions) });
   }
 
   /**
@@ -131,6 +99,20 @@ export class LoginAttempts implements OnModuleInit, OnModuleDestroy {
   /** The attempt could not be checked (an error other than a wrong password): it counts for neither. */
   async cancelled(reservation: LoginReservation): Promise<void> {
     await Promise.all([this.giveBack(this.perEmail, reservation.emailKey), this.giveBack(this.perAddress, reservation.addressKey)]);
+  }
+
+  /**
+   * Takes one registration from the client address's count, before its password is hashed (so concurrent
+   * registrations cannot pass the limit). Refused when it is used up, until the window that counted them ends.
+   */
+  async reserveRegistration(clientAddress: string): Promise<RegistrationResult> {
+    const refused = await this.consume(this.registrations, clientAddress);
+    return refused ? { allowed: false, retryAfterSeconds: retryAfter(refused) } : { allowed: true };
+  }
+
+  /** The registration was not attempted after all (hashing saturated, database down): it does not count. */
+  async registrationNotMade(clientAddress: string): Promise<void> {
+    await this.giveBack(this.registrations, clientAddress);
   }
 
   /** Resolves undefined when the point was taken, the refusal when the count is used up; throws if the store fails. */

@@ -39,10 +39,12 @@ describe(loadConfig.name, () => {
         idleTimeoutMs: 30000,
         startupTimeoutMs: 60000,
         migrateOnStart: true,
+        allowRlsBypass: false,
       });
       expect(config.embedded).toEqual({ dir: path.resolve('.data/pg'), port: 54329 });
       expect(config.jwt).toMatchObject({ expiresInSeconds: 3600, issuer: 'task-service', audience: 'task-service' });
       expect(config.login).toEqual({ maxFailures: 10, windowSeconds: 900, ipMaxFailures: 100, ipWindowSeconds: 900 });
+      expect(config.register).toEqual({ ipMax: 20, ipWindowSeconds: 3600, hashConcurrency: 1, hashQueue: 15, hashQueueTimeoutMs: 8000 });
       expect(config.redis).toEqual({ url: undefined, keyPrefix: 'task-service:' });
       expect(config.trustProxy).toBe(false);
       expect(config.shutdownTimeoutMs).toBe(8000);
@@ -95,6 +97,28 @@ describe(loadConfig.name, () => {
       expect(sut({ NODE_ENV: 'development', JWT_SECRET: 'short' }).jwt.secret).toBe('short');
     });
 
+    describe('for the migration commands (migrationsOnly), which sign nothing', () => {
+      it('does not require JWT_SECRET, and stands a random one in', () => {
+        const config = sut({ NODE_ENV: 'production', DATABASE_URL: URL }, { migrationsOnly: true });
+        expect(config.isProduction).toBe(true);
+        expect(config.database.url).toBe(URL);
+        expect(config.jwt.secret.length).toBeGreaterThanOrEqual(32);
+      });
+
+      it('nor a strong one', () => {
+        expect(() => sut({ NODE_ENV: 'production', DATABASE_URL: URL, JWT_SECRET: 'short' }, { migrationsOnly: true })).not.toThrow();
+      });
+
+      it('still requires DATABASE_URL', () => {
+        expect(() => sut({ NODE_ENV: 'production' }, { migrationsOnly: true })).toThrow(/DATABASE_URL/);
+      });
+
+      it('leaves the service itself refusing production without JWT_SECRET', () => {
+        expect(configError({ NODE_ENV: 'production', DATABASE_URL: URL }).message).toContain('JWT_SECRET');
+        expect(() => sut({ NODE_ENV: 'production', DATABASE_URL: URL }, { migrationsOnly: false })).toThrow(/JWT_SECRET/);
+      });
+    });
+
     it('has a default for everything else', () => {
       const config = sut({ NODE_ENV: 'production', DATABASE_URL: URL, JWT_SECRET: STRONG_SECRET });
       expect(config.isProduction).toBe(true);
@@ -135,6 +159,51 @@ describe(loadConfig.name, () => {
     });
   });
 
+  describe('registration limits', () => {
+    it('reads them', () => {
+      const env = { REGISTER_IP_MAX: '5', REGISTER_IP_WINDOW_SECONDS: '60', REGISTER_HASH_CONCURRENCY: '1', REGISTER_HASH_QUEUE: '0', REGISTER_HASH_QUEUE_TIMEOUT_MS: '250' };
+      expect(sut(env).register).toEqual({ ipMax: 5, ipWindowSeconds: 60, hashConcurrency: 1, hashQueue: 0, hashQueueTimeoutMs: 250 });
+    });
+
+    it('keeps registrations hashing at once below the libuv thread pool, so that a login always finds a thread', () => {
+      expect(sut({ REGISTER_HASH_CONCURRENCY: '3' }).register.hashConcurrency).toBe(3);
+      const message = configError({ REGISTER_HASH_CONCURRENCY: '4' }).message;
+      expect(message).toContain('REGISTER_HASH_CONCURRENCY');
+      expect(message).toContain('UV_THREADPOOL_SIZE');
+      expect(sut({ REGISTER_HASH_CONCURRENCY: '7', UV_THREADPOOL_SIZE: '8' }).register.hashConcurrency).toBe(7);
+      expect(configError({ REGISTER_HASH_CONCURRENCY: '8', UV_THREADPOOL_SIZE: '8' }).message).toContain('REGISTER_HASH_CONCURRENCY');
+    });
+
+    it('lets no registration wait more than 9 s for a hashing slot', () => {
+      expect(configError({ REGISTER_HASH_QUEUE_TIMEOUT_MS: '9001' }).message).toContain('REGISTER_HASH_QUEUE_TIMEOUT_MS');
+    });
+  });
+
+  describe('drain and metrics port', () => {
+    const base = { NODE_ENV: 'test' };
+
+    it('drains 2 s on SIGTERM and serves metrics on 9464 by default', () => {
+      const config = sut(base);
+      expect(config.shutdownDrainDelayMs).toBe(2000);
+      expect(config.metricsPort).toBe(9464);
+    });
+
+    it('takes SHUTDOWN_DRAIN_DELAY_MS (0: no drain) and METRICS_PORT (0: no endpoint)', () => {
+      const config = sut({ ...base, SHUTDOWN_DRAIN_DELAY_MS: '0', METRICS_PORT: '0' });
+      expect(config.shutdownDrainDelayMs).toBe(0);
+      expect(config.metricsPort).toBe(0);
+    });
+
+    it('refuses a drain that does not leave time to close within SHUTDOWN_TIMEOUT_MS', () => {
+      expect(() => sut({ ...base, SHUTDOWN_DRAIN_DELAY_MS: '8000' })).toThrow(ConfigurationError);
+      expect(() => sut({ ...base, SHUTDOWN_DRAIN_DELAY_MS: '9000', SHUTDOWN_TIMEOUT_MS: '15000' })).not.toThrow();
+    });
+
+    it.each([['METRICS_PORT', '70000'], ['METRICS_PORT', 'abc'], ['SHUTDOWN_DRAIN_DELAY_MS', '-1']])('names %s=%j', (name, value) => {
+      expect(() => sut({ ...base, [name]: value })).toThrow(name);
+    });
+  });
+
   describe('TRUST_PROXY', () => {
     it.each([
       ['true', true],
@@ -166,6 +235,7 @@ describe(loadConfig.name, () => {
       ['DATABASE_SSLMODE', 'sometimes'],
       ['DATABASE_POOL_MAX', '0'],
       ['DATABASE_POOL_MIN', '-1'],
+      ['DATABASE_ALLOW_RLS_BYPASS', 'maybe'],
       ['DATABASE_ACQUIRE_TIMEOUT_MS', '0'],
       ['DATABASE_QUERY_TIMEOUT_MS', '1.5'],
       ['DATABASE_STARTUP_TIMEOUT_MS', 'soon'],
@@ -174,6 +244,11 @@ describe(loadConfig.name, () => {
       ['LOGIN_MAX_FAILURES', 'many'],
       ['LOGIN_IP_MAX_FAILURES', '0'],
       ['LOGIN_IP_WINDOW_SECONDS', 'long'],
+      ['REGISTER_IP_MAX', '0'],
+      ['REGISTER_IP_WINDOW_SECONDS', 'hour'],
+      ['REGISTER_HASH_CONCURRENCY', '0'],
+      ['REGISTER_HASH_QUEUE', '-1'],
+      ['REGISTER_HASH_QUEUE_TIMEOUT_MS', '0'],
       ['REDIS_URL', 'http://127.0.0.1:6379'],
       ['SHUTDOWN_TIMEOUT_MS', '-5'],
     ])('%s=%j', (name, value) => {

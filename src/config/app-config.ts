@@ -26,11 +26,18 @@ export class AppConfig {
     idleTimeoutMs: number;
     startupTimeoutMs: number;
     migrateOnStart: boolean;
+    /** Start in production even when row-level security does not hold for the service's role. */
+    allowRlsBypass: boolean;
   };
   embedded!: { dir: string; port: number };
   /** secretGenerated: JWT_SECRET is not set, and `secret` is a random one (main.ts keeps one in .data/ instead, see dev-jwt-secret.ts). */
   jwt!: { secret: string; secretGenerated?: boolean; expiresInSeconds: number; issuer: string; audience: string };
   login!: { maxFailures: number; windowSeconds: number; ipMaxFailures: number; ipWindowSeconds: number };
+  /**
+   * ipMax registrations per client address in ipWindowSeconds (counted with the failed logins); hashConcurrency
+   * registrations hash at once, hashQueue more wait for that at most hashQueueTimeoutMs: any beyond is 503 at once.
+   */
+  register!: { ipMax: number; ipWindowSeconds: number; hashConcurrency: number; hashQueue: number; hashQueueTimeoutMs: number };
   /** url undefined: counts (failed logins) stay in this process's memory. */
   redis!: { url?: string; keyPrefix: string };
   trustProxy!: boolean | number | string;
@@ -41,6 +48,8 @@ export class AppConfig {
   shutdownDrainDelayMs!: number;
   /** The Prometheus endpoint's port; 0: no endpoint. */
   metricsPort!: number;
+  /** The address the Prometheus endpoint listens on (not `host`: it has no authentication). */
+  metricsHost!: string;
 
   get isProduction(): boolean {
     return this.nodeEnv === 'production';
@@ -54,9 +63,15 @@ function parseTrustProxy(value: string): boolean | number | string {
   return value; // an address list or a proxy-addr preset such as "loopback"
 }
 
+export interface LoadConfigOptions {
+  /** For the migration commands: they sign nothing, so production does not require JWT_SECRET (a random one stands in). */
+  migrationsOnly?: boolean;
+}
+
 /** Validates the environment; throws ConfigurationError naming the first bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const { error, value: v } = envSchema.validate(env, { abortEarly: true, convert: true });
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): AppConfig {
+  const context = { migrationsOnly: options.migrationsOnly === true };
+  const { error, value: v } = envSchema.validate(env, { abortEarly: true, convert: true, context });
   if (error) {
     throw new ConfigurationError(`Invalid configuration: ${error.details[0].message}`);
   }
@@ -80,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       startupTimeoutMs: v.DATABASE_STARTUP_TIMEOUT_MS,
       // the embedded database always migrates, so that one command is enough
       migrateOnStart: v.MIGRATE_ON_START ?? (!production || !v.DATABASE_URL),
+      allowRlsBypass: v.DATABASE_ALLOW_RLS_BYPASS,
     },
     embedded: { dir: path.resolve(v.EMBEDDED_PG_DIR), port: v.EMBEDDED_PG_PORT },
     jwt: {
@@ -96,12 +112,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ipMaxFailures: v.LOGIN_IP_MAX_FAILURES,
       ipWindowSeconds: v.LOGIN_IP_WINDOW_SECONDS,
     },
+    register: {
+      ipMax: v.REGISTER_IP_MAX,
+      ipWindowSeconds: v.REGISTER_IP_WINDOW_SECONDS,
+      hashConcurrency: v.REGISTER_HASH_CONCURRENCY,
+      hashQueue: v.REGISTER_HASH_QUEUE,
+      hashQueueTimeoutMs: v.REGISTER_HASH_QUEUE_TIMEOUT_MS,
+    },
     redis: { url: v.REDIS_URL || undefined, keyPrefix: v.REDIS_KEY_PREFIX },
     trustProxy: parseTrustProxy(v.TRUST_PROXY),
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
     httpTimeouts: { requestMs: v.HTTP_REQUEST_TIMEOUT_MS, headersMs: v.HTTP_HEADERS_TIMEOUT_MS },
     shutdownDrainDelayMs: v.SHUTDOWN_DRAIN_DELAY_MS,
     metricsPort: v.METRICS_PORT,
+    metricsHost: v.METRICS_HOST,
   });
   return config;
 }

@@ -1,6 +1,6 @@
 import Joi from 'joi';
 
-const isProduction = Joi.ref('NODE_ENV');
+const nodeEnv = Joi.ref('NODE_ENV');
 const postgresUrl = Joi.string().uri({ scheme: ['postgres', 'postgresql'] });
 const ms = (fallback: number) => Joi.number().integer().min(1).default(fallback);
 
@@ -14,7 +14,7 @@ export const envSchema = Joi.object({
   PORT: Joi.number().port().default(3000),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info'),
 
-  DATABASE_URL: postgresUrl.when(isProduction, { is: 'production', then: Joi.required() }),
+  DATABASE_URL: postgresUrl.when(nodeEnv, { is: 'production', then: Joi.required() }),
   DATABASE_DIRECT_URL: postgresUrl,
   DATABASE_SSLMODE: Joi.string().valid('disable', 'prefer', 'require', 'verify-ca', 'verify-full'),
   DATABASE_SSL_ROOT_CERT: Joi.string(),
@@ -33,6 +33,8 @@ export const envSchema = Joi.object({
   DATABASE_IDLE_TIMEOUT_MS: ms(30000),
   DATABASE_STARTUP_TIMEOUT_MS: ms(60000),
   MIGRATE_ON_START: Joi.boolean(),
+  // production refuses to start on a role that skips row-level security (superuser, BYPASSRLS) unless this accepts it
+  DATABASE_ALLOW_RLS_BYPASS: Joi.boolean().default(false),
   DATABASE_PREPARED_STATEMENTS: Joi.any().forbidden().messages({
     'any.unknown': '"DATABASE_PREPARED_STATEMENTS" was removed: every query is built by MikroORM, which sends no named statements',
   }),
@@ -40,9 +42,10 @@ export const envSchema = Joi.object({
   EMBEDDED_PG_DIR: Joi.string().default('.data/pg'),
   EMBEDDED_PG_PORT: Joi.number().port().default(54329),
 
-  JWT_SECRET: Joi.string().when(isProduction, {
+  // required in production to serve, not to migrate (loadConfig's `migrationsOnly`: migrating signs nothing)
+  JWT_SECRET: Joi.string().when(nodeEnv, {
     is: 'production',
-    then: Joi.string().min(32).required(),
+    then: Joi.when('$migrationsOnly', { is: true, then: Joi.string().min(1), otherwise: Joi.string().min(32).required() }),
     otherwise: Joi.string().min(1),
   }),
   JWT_EXPIRES_IN_SECONDS: Joi.number().integer().min(1).default(3600),
@@ -53,6 +56,22 @@ export const envSchema = Joi.object({
   LOGIN_WINDOW_SECONDS: Joi.number().integer().min(1).default(900),
   LOGIN_IP_MAX_FAILURES: Joi.number().integer().min(1).default(100),
   LOGIN_IP_WINDOW_SECONDS: Joi.number().integer().min(1).default(900),
+  // registrations per client address, counted where the failed logins are (in Redis with REDIS_URL)
+  REGISTER_IP_MAX: Joi.number().integer().min(1).default(20),
+  REGISTER_IP_WINDOW_SECONDS: Joi.number().integer().min(1).default(3600),
+  // registrations hashing a password (argon2id, 64 MiB, most of a core) at once: fewer than libuv's threads
+  // (UV_THREADPOOL_SIZE, 4 unless set), so that a login's verify always finds a free one; 1 leaves a 2-core
+  // machine's other core to logins
+  REGISTER_HASH_CONCURRENCY: Joi.number()
+    .integer()
+    .min(1)
+    .less(Joi.ref('UV_THREADPOOL_SIZE', { adjust: (size: unknown) => (size === undefined || size === '' ? 4 : Number(size)) }))
+    .default(1)
+    .messages({ 'number.less': '"REGISTER_HASH_CONCURRENCY" must be less than the libuv thread pool (UV_THREADPOOL_SIZE, 4 unless set), or logins would wait behind registrations' }),
+  // registrations that may wait for one of those (with them, 16 by default); any more is 503 at once
+  REGISTER_HASH_QUEUE: Joi.number().integer().min(0).default(15),
+  // the longest a registration waits for a hashing slot before it is 503; with the hashing, under 10 s in all
+  REGISTER_HASH_QUEUE_TIMEOUT_MS: Joi.number().integer().min(1).max(9000).default(8000),
   REDIS_URL: Joi.string().uri({ scheme: ['redis', 'rediss'] }).allow(''),
   REDIS_KEY_PREFIX: Joi.string().default('task-service:'),
   TRUST_PROXY: Joi.string().allow('').default('false'),
@@ -65,4 +84,6 @@ export const envSchema = Joi.object({
   SHUTDOWN_DRAIN_DELAY_MS: Joi.number().integer().min(0).less(Joi.ref('SHUTDOWN_TIMEOUT_MS')).default(2000),
   // Prometheus metrics (GET /metrics) on a port of their own, never the API's; 0 turns them off
   METRICS_PORT: Joi.number().port().default(9464),
+  // the endpoint has no authentication: loopback unless an operator opens it (0.0.0.0, or an interface's address)
+  METRICS_HOST: Joi.string().hostname().default('127.0.0.1'),
 }).unknown(true);

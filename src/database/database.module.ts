@@ -4,9 +4,13 @@ import { DynamicModule, Inject, Injectable, Logger, Module, OnModuleInit } from 
 import { AppConfig } from '../config/app-config';
 import { migrateDatabase } from './migrate';
 import { ormOptions } from './orm-options';
+import { checkRowLevelSecurity, rowLevelSecurityState } from './row-level-security';
 import { waitForDatabase } from './wait-for-database';
 
-/** Waits for the database at start-up (MikroORM.init does not connect: ensureDatabase is off) and migrates. */
+/**
+ * At start-up: waits for the database (MikroORM connects lazily), migrates, and says whether row-level security
+ * holds for the service's role.
+ */
 @Injectable()
 class DatabaseStartup implements OnModuleInit {
   private readonly logger = new Logger('Database');
@@ -19,7 +23,15 @@ class DatabaseStartup implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     const log = (message: string) => this.logger.warn(message);
     await waitForDatabase(this.orm, this.config.database.startupTimeoutMs, log);
-    if (!this.config.database.migrateOnStart) return;
+    if (this.config.database.migrateOnStart) await this.migrate(log);
+    const { isProduction, database } = this.config;
+    checkRowLevelSecurity(await rowLevelSecurityState(this.orm), { production: isProduction, allowBypass: database.allowRlsBypass }, {
+      info: (line) => this.logger.log(line),
+      warn: log,
+    });
+  }
+
+  private async migrate(log: (message: string) => void): Promise<void> {
     const applied = await migrateDatabase(this.config, log);
     if (applied.length === 0) return;
     this.logger.log(`Applied migrations: ${applied.join(', ')}`);

@@ -4,7 +4,6 @@ import type { AppConfig } from '../config/app-config';
 import { Task } from '../tasks/task.entity';
 import { User } from '../users/user.entity';
 import { pgConnectionOptions } from './connection-options';
-import { ownerFilter } from './owner-filter';
 
 /** Migrations live in <repo>/migrations (ts) and compile to dist/migrations (js). */
 export const migrationsDir = path.join(__dirname, '..', '..', 'migrations');
@@ -28,16 +27,16 @@ export function ormOptions(config: AppConfig, url: string): Options {
     user,
     password,
     dbName: database,
-    filters: { [ownerFilter.name]: ownerFilter },
     // the schema belongs to the migrations; the ORM never creates databases or tables by itself
     ensureDatabase: false,
     // no request may fall back to a shared EntityManager: every request gets its own context
     allowGlobalContext: false,
     forceUtcTimezone: true,
-    // every flush here writes one statement, atomic by itself: no BEGIN/COMMIT round trips, and no COMMIT
-    // that a dropped connection can fail with an error no SQLSTATE explains (that would be a 500, not a 503).
-    // Code that writes several rows at once must use em.transactional() explicitly.
-    implicitTransactions: false,
+    // the owner filter's parameter reaches the row-level security policy as a transaction-local setting
+    // (set_config(..., true) after BEGIN): it cannot outlive its transaction on a pooled connection, which is
+    // what PgBouncer in transaction mode (Neon's pooler) needs. It requires implicit transactions.
+    sessionContext: 'transaction',
+    implicitTransactions: true,
     discovery: { warnWhenNoEntities: false },
     pool: { min: db.poolMin, max: db.poolMax, idleTimeoutMillis: db.idleTimeoutMs },
     // pg's Pool options: connectionTimeoutMillis bounds the wait for a pooled connection, opening one included

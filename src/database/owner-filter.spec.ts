@@ -4,7 +4,8 @@ import { insertTasks, taskRow } from '../../test/support/tasks';
 import { createTestApp, registerUser, type RegisteredUser, type TestApp } from '../../test/support/test-app';
 import { Task } from '../tasks/task.entity';
 import { User } from '../users/user.entity';
-import { MissingOwnerError, OWNER_FILTER, ownerCondition, ownerFilter } from './owner-filter';
+import { Client } from 'pg';
+import { MissingOwnerError, OWNER_FILTER, ownerCondition, ownerFilter, ownerParams } from './owner-filter';
 
 const A_UUID = '0b6f4f2e-5d0c-4b8e-9a3e-1f2d3c4b5a69';
 /** Either MikroORM's own "No arguments provided for filter 'owner'" or the condition's MissingOwnerError. */
@@ -12,10 +13,6 @@ const FAILS_CLOSED = /owner/;
 
 describe(ownerCondition.name, () => {
   const sut = ownerCondition;
-
-  it('is the condition of the global, default-on filter of every owned entity', () => {
-    expect(ownerFilter).toMatchObject({ name: OWNER_FILTER, cond: sut, default: true, entity: ['Task'] });
-  });
 
   it('restricts to the given user', () => {
     expect(sut({ userId: A_UUID })).toEqual({ user: A_UUID });
@@ -28,7 +25,6 @@ describe(ownerCondition.name, () => {
     ['a null userId', { userId: null }],
     ['an empty userId', { userId: '' }],
     ['a blank userId', { userId: ' ' }],
-    ['a non-uuid userId', { userId: 'someone' }],
     ['a padded uuid', { userId: ` ${A_UUID}` }],
     ['a number', { userId: 42 }],
     ['an operator object', { userId: { $ne: null } }],
@@ -36,6 +32,19 @@ describe(ownerCondition.name, () => {
   ])('refuses %s: no default can ever show every row', (_name, params) => {
     expect(() => sut(params as never)).toThrow(MissingOwnerError);
   });
+});
+
+describe(ownerParams.name, () => {
+  it('takes a user id', () => {
+    expect(ownerParams(A_UUID)).toEqual({ userId: A_UUID });
+  });
+
+  it.each([['a non-uuid', 'someone'], ['a padded uuid', ` ${A_UUID}`], ['nothing', undefined], ['a number', 42], ['an injection', "' or 1=1 --"]])(
+    'refuses %s: only a user id is an owner',
+    (_name, userId) => {
+      expect(() => ownerParams(userId)).toThrow(MissingOwnerError);
+    },
+  );
 });
 
 describe(`${ownerFilter.name} filter on the application's ORM`, () => {
@@ -64,6 +73,10 @@ describe(`${ownerFilter.name} filter on the application's ORM`, () => {
 
   afterAll(async () => {
     await t.close();
+  });
+
+  it('is declared on Task, on by default, and made its row-level security policy', () => {
+    expect(orm.getMetadata().get(Task).filters[OWNER_FILTER]).toMatchObject({ cond: ownerCondition, default: true, rls: true });
   });
 
   describe('without an owner (fails closed)', () => {
@@ -111,13 +124,19 @@ describe(`${ownerFilter.name} filter on the application's ORM`, () => {
     it.each([
       ['an empty object', {}],
       ['an empty userId', { userId: '' }],
-      ['a non-uuid userId', { userId: "' or 1=1 --" }],
       ['an undefined userId', { userId: undefined }],
     ])('refuses a parameter that is %s', async (_name, params) => {
       const em = bare();
       em.setFilterParams(OWNER_FILTER, params);
       await expect(em.find(Task, {})).rejects.toThrow(MissingOwnerError);
       await expect(em.count(Task, {})).rejects.toThrow(MissingOwnerError);
+    });
+
+    it('refuses a parameter that is not a user id: the database does not take it as one', async () => {
+      const em = bare();
+      em.setFilterParams(OWNER_FILTER, { userId: "' or 1=1 --" });
+      await expect(em.find(Task, {})).rejects.toThrow();
+      await expect(em.count(Task, {})).rejects.toThrow();
     });
 
     it("keeps one fork's owner out of every other EntityManager", async () => {
@@ -203,14 +222,50 @@ describe(`${ownerFilter.name} filter on the application's ORM`, () => {
     });
   });
 
-  describe('operations the filter does not cover (why only task.repository.ts may touch Task)', () => {
-    it('a QueryBuilder on Task ignores the owner filter', async () => {
-      const rows = await as(alice).createQueryBuilder(Task).select('id').where({ id: bobTasks[0] }).execute('all');
-      expect(rows).toHaveLength(1);
+  describe('past the ORM filter, the database holds the same rule (row-level security)', () => {
+    it('a QueryBuilder on Task without applyFilters() sees only the owner\'s rows', async () => {
+      expect(await as(alice).createQueryBuilder(Task).select('id').where({ id: bobTasks[0] }).execute('all')).toEqual([]);
+      const all = await as(alice).createQueryBuilder(Task).select('id').execute('all');
+      expect(all.map((row) => row.id).sort()).toEqual([...aliceTasks].sort());
     });
 
-    it('per-call filter options switch it off', async () => {
-      expect(await as(alice).count(Task, {}, { filters: { [OWNER_FILTER]: false } })).toBe(aliceTasks.length + bobTasks.length);
+    it('the ORM with its filters switched off sees only the owner\'s rows, and changes no other\'s', async () => {
+      const off = { filters: { [OWNER_FILTER]: false } };
+      expect(await as(alice).count(Task, {}, off)).toBe(aliceTasks.length);
+      expect(await as(alice).find(Task, { id: bobTasks[0] }, off)).toEqual([]);
+      const before = await taskRow(t.db, bobTasks[0]);
+      expect(await as(alice).nativeUpdate(Task, { id: bobTasks[0] }, { title: 'taken over' }, off)).toBe(0);
+      expect(await as(alice).nativeDelete(Task, { id: bobTasks[0] }, off)).toBe(0);
+      expect(await taskRow(t.db, bobTasks[0])).toEqual(before);
+    });
+
+    it('an insert for another user is refused by the policy\'s check, and nothing is written', async () => {
+      const insert = as(alice).createQueryBuilder(Task).insert({ id: randomUUID(), user: bob.id, title: 'planted', createdAt: new Date(), updatedAt: new Date() });
+      await expect(insert.execute('run')).rejects.toThrow(/row-level security/);
+      const { rows } = await t.db.query<{ n: number }>("select count(*)::int as n from tasks where title = 'planted'");
+      expect(rows[0].n).toBe(0);
+    });
+
+    it('the ORM with no owner set and its filters off reads no row: the database refuses', async () => {
+      await expect(bare().count(Task, {}, { filters: false })).rejects.toThrow();
+      await expect(bare().createQueryBuilder(Task).select('id').execute('all')).rejects.toThrow();
+    });
+
+    it("a session of the service's role outside the ORM sees no task without an owner, and exactly that owner's with one", async () => {
+      const client = new Client({ connectionString: t.config.database.url });
+      await client.connect();
+      try {
+        await expect(client.query('select id from tasks')).rejects.toThrow();
+        await client.query('begin');
+        await client.query("select set_config('mikro.owner.userId', $1, true)", [bob.id]);
+        const { rows } = await client.query<{ id: string }>('select id from tasks');
+        await client.query('commit');
+        expect(rows.map((row) => row.id).sort()).toEqual([...bobTasks].sort());
+        // the setting was the transaction's own: on the same connection afterwards, no owner again
+        await expect(client.query('select id from tasks')).rejects.toThrow();
+      } finally {
+        await client.end();
+      }
     });
   });
 });

@@ -1,10 +1,7 @@
-import type { Options } from '@mikro-orm/core';
+import type { FilterDef } from '@mikro-orm/core';
 import { isUuid } from '../http/uuid';
 
 export const OWNER_FILTER = 'owner';
-
-/** Entities whose rows belong to one user through a `user` relation. Add a new owned entity here. */
-export const OWNED_ENTITIES = ['Task'];
 
 export interface OwnerFilterParams {
   userId: string;
@@ -17,22 +14,33 @@ export class MissingOwnerError extends Error {
   }
 }
 
-/** The condition itself refuses a missing, empty or malformed userId, so no default can ever show every row. */
+/**
+ * The owner rule, written once. MikroORM adds it to every query on an owned entity and compiles it into the
+ * table's row-level security policy (`user_id = current_setting('mikro.owner.userId')::uuid`), calling it with
+ * placeholder arguments: so it stays a plain mapping. It still refuses a missing, blank or non-string userId,
+ * so that no default can ever show every row.
+ */
 export function ownerCondition(params: Partial<OwnerFilterParams> | undefined): { user: string } {
   const userId = params?.userId;
-  if (!isUuid(userId)) {
+  if (typeof userId !== 'string' || userId === '' || userId.trim() !== userId) {
     throw new MissingOwnerError();
   }
   return { user: userId };
 }
 
-/** A filter definition, as MikroORM's public Options type names it (FilterDef itself is not exported). */
-type FilterDefinition = NonNullable<Options['filters']>[string];
+/** The filter's parameters for one user: only a UUID is an owner (OwnerFilterInterceptor sets them from the token's user). */
+export function ownerParams(userId: unknown): OwnerFilterParams {
+  if (!isUuid(userId)) throw new MissingOwnerError();
+  return { userId };
+}
 
-/** The global `owner` filter, enabled by default on every owned entity. */
+/**
+ * The `owner` filter, declared on each owned entity with @Filter(ownerFilter) (MikroORM takes a row-level
+ * security filter only from an entity): on by default, and materialised as that table's policy.
+ */
 export const ownerFilter = {
   name: OWNER_FILTER,
   cond: ownerCondition,
-  entity: OWNED_ENTITIES,
   default: true,
-} satisfies FilterDefinition;
+  rls: true,
+} satisfies FilterDef;

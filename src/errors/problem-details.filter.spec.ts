@@ -1,5 +1,7 @@
-import { ConnectionException, DriverException, UniqueConstraintViolationException } from '@mikro-orm/core';
-import { ArgumentsHost, BadRequestException, HttpException, Logger, UnauthorizedException } from '@nestjs/common';
+import { ConnectionException, DriverException, ForeignKeyConstraintViolationException, NotNullConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { ArgumentsHost, BadRequestException, HttpException, Logger, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { answeredError } from './answered-error';
 import { problem, ProblemException, validationProblem } from './problem';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
@@ -27,8 +29,7 @@ class RecordedResponse {
   }
 }
 
-function hostFor(response: RecordedResponse): ArgumentsHost {
-  const request = { method: 'POST', url: '/tasks?limit=5' };
+function hostFor(response: RecordedResponse, request: object = { method: 'POST', url: '/tasks?limit=5' }): ArgumentsHost {
   return { switchToHttp: () => ({ getResponse: () => response, getRequest: () => request }) } as unknown as ArgumentsHost;
 }
 
@@ -88,11 +89,54 @@ describe(ProblemDetailsFilter.name, () => {
     expect(res.text).not.toContain('secret');
   });
 
+  describe('a 404 for a path no route matches', () => {
+    async function notFound(url: string, routeOptions: { url?: string } = {}): Promise<Record<string, unknown>> {
+      const response = new RecordedResponse();
+      await sut.catch(new NotFoundException(`Cannot GET ${url}`), hostFor(response, { method: 'GET', url, routeOptions }));
+      return JSON.parse(response.body!);
+    }
+
+    it('quotes a short path whole, without its query', async () => {
+      expect(await notFound('/nope?access_token=secret')).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'Cannot GET /nope' });
+    });
+
+    it('quotes only the first 64 characters (code points) of a long path, then "…"', async () => {
+      expect((await notFound(`/${'a'.repeat(15_000)}`)).detail).toBe(`Cannot GET /${'a'.repeat(63)}…`);
+      expect((await notFound(`/${'😀'.repeat(100)}`)).detail).toBe(`Cannot GET /${'😀'.repeat(63)}…`);
+      expect((await notFound(`/${'b'.repeat(63)}`)).detail).toBe(`Cannot GET /${'b'.repeat(63)}`);
+    });
+
+    it('keeps the message of a 404 thrown on a matched route', async () => {
+      expect((await notFound('/tasks/1', { url: '/tasks/:id' })).detail).toBe('Cannot GET /tasks/1');
+      const response = new RecordedResponse();
+      await sut.catch(new NotFoundException('No such thing'), hostFor(response, { method: 'GET', url: '/tasks/1', routeOptions: { url: '/tasks/:id' } }));
+      expect(JSON.parse(response.body!).detail).toBe('No such thing');
+    });
+  });
+
   it('answers a unique violation 409 without the driver message or SQL', async () => {
     const driver = new UniqueConstraintViolationException(new Error('insert into "users" ... duplicate key value violates unique constraint "users_email_unique"'));
     const res = await answer(driver);
     expect(res.status).toBe(409);
     expect(res.text).not.toMatch(/insert|duplicate|users_email_unique/);
+  });
+
+  it.each([
+    ['a not-null violation', 400, () => new NotNullConstraintViolationException(new Error('null value in column "title" of relation "tasks"'))],
+    ['a foreign key violation', 409, () => new ForeignKeyConstraintViolationException(new Error('insert on "tasks" violates foreign key constraint "tasks_user_id_foreign"'))],
+  ])('answers %s %s without the driver message', async (_name, status, make) => {
+    const res = await answer(make());
+    expect(res.status).toBe(status);
+    expect(res.headers['Retry-After']).toBeUndefined();
+    expect(res.text).not.toMatch(/column|relation|violates|tasks_user_id/);
+  });
+
+  it('leaves the error it answered on the request, for the metrics', async () => {
+    const request = { method: 'GET', url: '/tasks' };
+    const error = new ConnectionException(new Error('connect ECONNREFUSED 127.0.0.1:5432'));
+    await sut.catch(error, hostFor(new RecordedResponse(), request));
+    expect(answeredError(request as FastifyRequest)).toBe(error);
+    expect(answeredError({ method: 'GET', url: '/tasks' } as FastifyRequest)).toBeUndefined();
   });
 
   it('answers an unavailable database 503 with Retry-After', async () => {

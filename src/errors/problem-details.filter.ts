@@ -1,11 +1,8 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger, Optional } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthenticatedUser } from '../auth/authenticated-user';
-import { DeletedAccountCheck } from '../auth/deleted-account-check';
-import { invalidToken } from '../auth/invalid-token';
+import { databaseErrorKind, type DatabaseErrorKind } from '../database/database-errors';
 import { bodyReadProblem } from '../http/json-body';
-import { countUnavailable } from '../metrics/metrics';
-import { databaseErrorStatus } from './database-error-status';
+import { recordAnsweredError } from './answered-error';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemException, RETRY_AFTER_SECONDS } from './problem';
 
 const DETAIL_BY_STATUS: Record<number, string> = {
@@ -16,6 +13,8 @@ const DETAIL_BY_STATUS: Record<number, string> = {
   503: 'The database is unavailable; retry later',
 };
 
+const STATUS_BY_DATABASE_ERROR: Record<Exclude<DatabaseErrorKind, 'unavailable'>, number> = { 'bad-input': 400, conflict: 409 };
+
 /**
  * The one place that turns every error into RFC 9457 problem+json. Known errors are mapped by class;
  * anything else is a generic 500 whose details go only to the log. No body ever carries a stack trace,
@@ -25,17 +24,13 @@ const DETAIL_BY_STATUS: Record<number, string> = {
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(@Optional() private readonly deletedAccounts?: DeletedAccountCheck) {}
-
-  async catch(error: unknown, host: ArgumentsHost): Promise<void> {
+  catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    let { body, headers } = this.toProblem(bodyReadProblem(error) ?? error, request);
-    countUnavailable(body.status, error);
-    if (isClientError(body.status) && (await this.deletedAccounts?.isDeleted((request as FastifyRequest & { user?: AuthenticatedUser }).user))) {
-      ({ body, headers } = this.toProblem(invalidToken(), request));
-    }
+    // the metrics count a 503 by its cause once the answer has gone out
+    recordAnsweredError(request, error);
+    const { body, headers } = this.toProblem(bodyReadProblem(error) ?? error, request);
     if (response.raw.headersSent) {
       response.raw.end();
       return;
@@ -49,15 +44,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (error instanceof HttpException) {
       const status = error.getStatus();
-      return { body: problem(status, this.httpDetail(error, status)), headers: this.withChallenge(status, {}) };
+      // Nest's 404 for a path no route matches quotes the whole URL, which can be kilobytes long
+      const detail = status === 404 && isUnmatched(request) ? `Cannot ${request.method} ${quotedPath(request)}` : this.httpDetail(error, status);
+      return { body: problem(status, detail), headers: this.withChallenge(status, {}) };
     }
-    const dbStatus = databaseErrorStatus(error);
-    if (dbStatus !== undefined) {
-      if (dbStatus === 503) {
-        this.logger.warn(`Database unavailable on ${request.method} ${pathOf(request)} (request ${request.id}): ${describe(error)}`);
-        return { body: problem(503, DETAIL_BY_STATUS[503]), headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
-      }
-      return { body: problem(dbStatus, DETAIL_BY_STATUS[dbStatus]), headers: {} };
+    const kind = databaseErrorKind(error);
+    if (kind === 'unavailable') {
+      this.logger.warn(`Database unavailable on ${request.method} ${pathOf(request)} (request ${request.id}): ${describe(error)}`);
+      return { body: problem(503, DETAIL_BY_STATUS[503]), headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
+    }
+    if (kind !== undefined) {
+      const status = STATUS_BY_DATABASE_ERROR[kind];
+      return { body: problem(status, DETAIL_BY_STATUS[status]), headers: {} };
     }
     this.logger.error(`Unhandled error on ${request.method} ${pathOf(request)} (request ${request.id})`, error instanceof Error ? error.stack : String(error));
     return { body: problem(500, 'An unexpected error occurred'), headers: {} };
@@ -76,9 +74,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 }
 
-/** 4xx other than 401 and 429 (a login answer, where no token is involved). */
-function isClientError(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 401 && status !== 429;
+/** Longest prefix of an unknown path that its 404 quotes. */
+const MAX_QUOTED_PATH_CHARS = 64;
+
+/** No route matched the request (Fastify's not-found handler is answering it). */
+function isUnmatched(request: FastifyRequest): boolean {
+  return request.routeOptions?.url === undefined;
+}
+
+/** The path without its query (which may carry credentials), cut to MAX_QUOTED_PATH_CHARS code points and "…". */
+function quotedPath(request: FastifyRequest): string {
+  const codePoints = Array.from(pathOf(request).slice(0, MAX_QUOTED_PATH_CHARS * 2 + 2));
+  return codePoints.length > MAX_QUOTED_PATH_CHARS ? `${codePoints.slice(0, MAX_QUOTED_PATH_CHARS).join('')}…` : codePoints.join('');
 }
 
 function pathOf(request: FastifyRequest): string {

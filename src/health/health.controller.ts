@@ -6,6 +6,8 @@ import { Lifecycle } from './lifecycle';
 
 /** The key of the readiness check that fails while the process drains (see Lifecycle); metrics count it by name. */
 export const DRAINING_CHECK = 'draining';
+/** The key of the readiness check that pings the database; metrics count its failures by name. */
+export const DATABASE_CHECK = 'database';
 
 @ApiTags('health')
 @Public()
@@ -35,6 +37,6 @@ export class HealthController {
       // at once, without asking the database: the load balancer must stop sending new requests here
       return this.health.check([() => this.indicators.check(DRAINING_CHECK).down({ message: 'shutting down' })]);
     }
-    return this.health.check([() => this.database.pingCheck('database', { timeout: 2000 })]);
+    return this.health.check([() => this.database.pingCheck(DATABASE_CHECK, { timeout: 2000 })]);
   }
 }

@@ -1,20 +1,20 @@
 import { Injectable } from '@nestjs/common';
 
 /**
- * Where the process is in its life, as the health checks and the HTTP layer need to know it.
- * main.ts calls startDraining() on SIGTERM: from then on /health/ready answers 503 (so that a load
- * balancer takes the instance out of rotation) while the API keeps serving for the drain delay, and
- * every answer says `Connection: close`.
+ * Where the process is in its life, as the health checks and the HTTP layer need to know it: the one drain
+ * state. main.ts calls startDraining() when a shutdown begins: from then on /health/ready answers 503 (so that a
+ * load balancer takes the instance out of rotation) while the API keeps serving for the drain delay, and every
+ * answer says `Connection: close` (see close-when-draining.ts).
  */
 @Injectable()
 export class Lifecycle {
-  private drainingSince?: number;
+  private isDraining = false;
 
   get draining(): boolean {
-    return this.drainingSince !== undefined;
+    return this.isDraining;
   }
 
-  startDraining(now = Date.now()): void {
-    this.drainingSince ??= now;
+  startDraining(): void {
+    this.isDraining = true;
   }
 }

@@ -1,11 +1,14 @@
 import { MikroORM } from '@mikro-orm/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { forkEntityManagerPerRequest } from '../database/request-context';
+import { closeConnectionsWhenDraining } from '../health/close-when-draining';
+import { Lifecycle } from '../health/lifecycle';
 import { registerJsonBody } from './json-body';
 import { ROOT_LOGGER } from './logging.module';
 import { noStoreOnApiRoutes } from './no-store';
 import { instrumentApp } from '../metrics/http-metrics';
 import { logRequests } from './request-log';
+import { registerSecurityHeaders } from './security-headers';
 import { setupSwagger } from './swagger';
 
 /**
@@ -16,9 +19,11 @@ import { setupSwagger } from './swagger';
 export function configureApp(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   forkEntityManagerPerRequest(fastify, app.get(MikroORM));
+  closeConnectionsWhenDraining(fastify, app.get(Lifecycle));
   logRequests(fastify, app.get(ROOT_LOGGER));
   instrumentApp(app);
   noStoreOnApiRoutes(fastify);
+  registerSecurityHeaders(fastify);
   registerJsonBody(fastify);
   setupSwagger(app);
 }

@@ -20,7 +20,7 @@ function checkingIntervalMs(config: AppConfig): number {
 }
 
 /** Fastify's options: routing, timeouts and limits as the HTTP contract (and Node's defaults) want them. */
-export function fastifyOptions(config: AppConfig): FastifyHttpOptions<Server> {
+function fastifyOptions(config: AppConfig): FastifyHttpOptions<Server> {
   return {
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestId,

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { visit } from 'jsonc-parser';
 import { TextDecoder } from 'node:util';
 import { problem, ProblemException } from '../errors/problem';
 import { decodedBody } from './content-encoding';
@@ -28,7 +29,9 @@ function isShallow(buffer: Buffer): boolean {
 
 const notJson = () => new ProblemException(problem(400, 'The body is not valid JSON (a JSON object is expected)'));
 
-const UTF_8 = new TextDecoder('utf-8');
+// fatal: a malformed byte sequence (overlong forms and encoded surrogates included) is refused, never
+// replaced with U+FFFD and stored as if the client had sent that
+const UTF_8 = new TextDecoder('utf-8', { fatal: true });
 const unsupportedCharset = () => new ProblemException(problem(415, 'The body must be JSON in UTF-8'));
 
 /** The decoder of the body's charset: UTF-8 when none is named; other UTF encodings as body-parser read them. */
@@ -37,24 +40,63 @@ function decoderOf(request: FastifyRequest): TextDecoder {
   if (charset === 'utf-8') return UTF_8;
   if (!charset.startsWith('utf-')) throw unsupportedCharset();
   try {
-    return new TextDecoder(charset); // strips a byte order mark, as body-parser did
+    return new TextDecoder(charset, { fatal: true }); // strips a byte order mark, as body-parser did
   } catch {
     throw unsupportedCharset();
   }
 }
 
-/** An object or an array (strict), at most 32 levels deep; an empty body is {} (as body-parser read it). */
+function decode(request: FastifyRequest, buffer: Buffer): string {
+  const decoder = decoderOf(request);
+  try {
+    return decoder.decode(buffer);
+  } catch {
+    throw new ProblemException(problem(400, `The body is not well-formed ${decoder.encoding.toUpperCase()}`));
+  }
+}
+
+/** A key echoed in a problem: a key can be as long as the body. */
+const shortKey = (key: string) => JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
+
+/**
+ * JSON.parse keeps the last of two equal keys, while a proxy or a WAF in front may act on the first: refuse
+ * the body instead. `text` is already known to be JSON; keys are compared as decoded (`"a"` and `"\u0061"` are one).
+ */
+function refuseDuplicateKeys(text: string): void {
+  const objects: Set<string>[] = [];
+  visit(
+    text,
+    {
+      onObjectBegin: () => void objects.push(new Set()),
+      onObjectEnd: () => void objects.pop(),
+      onObjectProperty: (key) => {
+        const keys = objects[objects.length - 1];
+        if (keys.has(key)) throw new ProblemException(problem(400, `The JSON body has the key ${shortKey(key)} twice in one object`));
+        keys.add(key);
+      },
+    },
+    { disallowComments: true },
+  );
+}
+
+/**
+ * An object or an array (strict), at most 32 levels deep, well-formed in its charset, with no key twice in
+ * one object; an empty body is {} (as body-parser read it).
+ */
 function parseJson(request: FastifyRequest, buffer: Buffer): unknown {
   if (!isShallow(buffer)) throw new ProblemException(problem(400, `The JSON body is nested deeper than ${MAX_DEPTH} levels`));
-  const text = decoderOf(request).decode(buffer);
+  const text = decode(request, buffer);
   if (text.length === 0) return {};
   const first = text.trimStart()[0]; // wider than JSON's whitespace, but JSON.parse refuses the rest anyway
   if (first !== '{' && first !== '[') throw notJson();
+  let value: unknown;
   try {
-    return JSON.parse(text); // not Fastify's secure-json-parse: a "__proto__" key must reach validation, which names it
+    value = JSON.parse(text); // not Fastify's secure-json-parse: a "__proto__" key must reach validation, which names it
   } catch {
     throw notJson();
   }
+  refuseDuplicateKeys(text);
+  return value;
 }
 
 /** type-is's test: a body is there when its length is given (even 0) or it is chunked. */
@@ -90,7 +132,8 @@ function decodeJsonBody(request: FastifyRequest, payload: NodeJS.ReadableStream)
 
 /**
  * The only body parser. JSON bodies: at most 100 KiB once decoded (Fastify's bodyLimit), objects or arrays
- * only, at most 32 levels deep. A body of any other type (or none) is not read: validation then answers 415.
+ * only, at most 32 levels deep, well-formed UTF-8 (or the UTF named), no key twice. A body of any other type
+ * (or none) is not read: validation then answers 415.
  */
 export function registerJsonBody(fastify: FastifyInstance): void {
   fastify.removeAllContentTypeParsers();

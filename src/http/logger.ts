@@ -20,7 +20,8 @@ export function prettyLogsWanted(nodeEnv: string, stdoutIsTty: boolean | undefin
  * synchronous stream in this thread, not as a worker transport, so its lines keep their order with console.log's.
  */
 export function createLogger(level: string, options: LoggerOptions = {}): Logger {
-  if (!options.pretty) return pino({ level }, options.destination); // no destination: pino's own stdout
+  // stdout written synchronously (pino's default is asynchronous): JSON lines keep their order with console.log's
+  if (!options.pretty) return pino({ level }, options.destination ?? pino.destination({ dest: 1, sync: true }));
   const stream = pretty({
     sync: true,
     colorize: options.destination === undefined && process.stdout.isTTY === true,

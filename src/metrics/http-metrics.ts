@@ -3,7 +3,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppConfig } from '../config/app-config';
 import { connectionPool } from '../database/connection-pool';
-import { serviceMetrics, UNMATCHED_ROUTE, type ServiceMetrics } from './metrics';
+import { answeredError } from '../errors/answered-error';
+import { countUnavailable, serviceMetrics, UNMATCHED_ROUTE, type ServiceMetrics } from './metrics';
 
 const LOGIN_ROUTE = '/auth/login';
 
@@ -14,8 +15,8 @@ export function routeLabel(request: FastifyRequest): string {
 
 /**
  * Fastify hooks that count every answered request (http_requests_total, http_request_duration_seconds by
- * route template, method and status), the requests in flight, and the logins refused by the failed-login
- * limit (429 on POST /auth/login).
+ * route template, method and status), the requests in flight, the logins refused by the failed-login
+ * limit (429 on POST /auth/login), and the 503s by cause (from the error the exception filter answered).
  */
 export function recordHttpMetrics(fastify: FastifyInstance, metrics: ServiceMetrics = serviceMetrics): void {
   const counted = new WeakSet<FastifyRequest>();
@@ -32,6 +33,7 @@ export function recordHttpMetrics(fastify: FastifyInstance, metrics: ServiceMetr
       metrics.requests.inc(labels);
       metrics.duration.observe(labels, reply.elapsedTime / 1000);
       if (reply.statusCode === 429 && request.method === 'POST' && route.toLowerCase() === LOGIN_ROUTE) metrics.loginsRefused.inc();
+      countUnavailable(reply.statusCode, answeredError(request), metrics);
     }
     done();
   });

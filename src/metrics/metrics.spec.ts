@@ -1,4 +1,4 @@
-import { LoginUnavailableException } from '../auth/auth.service';
+import { LoginUnavailableException, RegistrationBusyException } from '../auth/auth.service';
 import { HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { problem, ProblemException } from '../errors/problem';
 import { countUnavailable, ServiceMetrics, unavailableCause } from './metrics';
@@ -14,6 +14,10 @@ describe(unavailableCause.name, () => {
   it("recognises the login limit store (Redis) being down by the login's own exception class, never by text", () => {
     expect(unavailableCause(new LoginUnavailableException())).toBe('redis');
     expect(unavailableCause(new ProblemException(problem(503, 'Login is unavailable for the moment; retry later')))).toBe('other');
+  });
+
+  it('recognises a registration refused while password hashing is saturated by its exception class', () => {
+    expect(unavailableCause(new RegistrationBusyException())).toBe('hashing');
   });
 
   it('calls anything else "other"', () => {

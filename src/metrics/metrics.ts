@@ -1,22 +1,22 @@
 import { HttpException } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { databaseErrorStatus } from '../errors/database-error-status';
-import { LoginUnavailableException } from '../auth/auth.service';
+import { LoginUnavailableException, RegistrationBusyException } from '../auth/auth.service';
 import type { PoolCounts } from '../database/connection-pool';
+import { databaseErrorKind } from '../database/database-errors';
+import { DATABASE_CHECK, DRAINING_CHECK } from '../health/health.controller';
 
 /** The route label of a request no route matched (404s of unknown paths): never the raw URL. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
 /** Why a 503 was answered (the `cause` label of http_unavailable_total). */
-export type UnavailableCause = 'database' | 'redis' | 'draining' | 'other';
+export type UnavailableCause = 'database' | 'redis' | 'draining' | 'hashing' | 'other';
 
 /** Seconds; request latencies from sub-millisecond health checks to the 5 s database timeouts. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * The service's Prometheus series, in a registry of their own (served by metrics-server.ts on METRICS_PORT,
- * never on the API port). One per process: the HTTP hooks (http-metrics.ts) and the problem-details filter
- * record into it. Label values are only route templates, methods, status codes and fixed cause names: never
+ * never on the API port). One per process: the HTTP hooks (http-metrics.ts) record into it. Label values are only route templates, methods, status codes and fixed cause names: never
  * an id, an e-mail or a token.
  */
 export class ServiceMetrics {
@@ -46,7 +46,7 @@ export class ServiceMetrics {
 
   readonly unavailable = new Counter({
     name: 'http_unavailable_total',
-    help: '503 answers by cause: database, redis (the login limit store), draining (readiness while shutting down), other',
+    help: '503 answers by cause: database, redis (the login limit store), draining (readiness while shutting down), hashing (registrations refused while password hashing is saturated), other',
     labelNames: ['cause'] as const,
     registers: [this.registry],
   });
@@ -119,9 +119,9 @@ export class ServiceMetrics {
 export const serviceMetrics = new ServiceMetrics();
 
 /**
- * Called by the problem-details filter for every error answer: counts the 503s by cause.
- * The cause comes from the error: the readiness check's failing indicator (draining or database),
- * a database error, or the login's own 503 while its failed-login store (Redis) cannot be reached.
+ * Called for every answer (http-metrics.ts): counts the 503s by the cause the answered error names: the
+ * readiness check's failing indicator (draining or database), a database error, the login's own 503 while its
+ * failed-login store (Redis) cannot be reached, or a registration's while password hashing is saturated.
  */
 export function countUnavailable(status: number, error: unknown, metrics: ServiceMetrics = serviceMetrics): void {
   if (status !== 503) return;
@@ -132,11 +132,12 @@ export function unavailableCause(error: unknown): UnavailableCause {
   if (error instanceof HttpException) {
     // @nestjs/terminus answers a failed check with its HealthCheckResult: { status, info, error: { <key>: ... } }
     const failed = healthCheckFailures(error.getResponse());
-    if (failed.includes('draining')) return 'draining';
-    if (failed.includes('database')) return 'database';
+    if (failed.includes(DRAINING_CHECK)) return 'draining';
+    if (failed.includes(DATABASE_CHECK)) return 'database';
   }
-  if (databaseErrorStatus(error) === 503) return 'database';
+  if (databaseErrorKind(error) === 'unavailable') return 'database';
   if (error instanceof LoginUnavailableException) return 'redis';
+  if (error instanceof RegistrationBusyException) return 'hashing';
   return 'other';
 }
 

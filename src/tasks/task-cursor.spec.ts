@@ -32,6 +32,10 @@ describe(decodeCursor.name, () => {
     expect(sut(raw(['2025-01-02T03:04:05.678Z', ID]))).toEqual({ createdAt: new Date('2025-01-02T03:04:05.678Z'), id: ID });
   });
 
+  it.each(['0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z'])('reads a cursor at %s, the edge of what PostgreSQL and the format both hold', (createdAt) => {
+    expect(sut(raw([createdAt, ID]))).toEqual({ createdAt: new Date(createdAt), id: ID });
+  });
+
   it('lower-cases the id, so it compares like PostgreSQL uuids', () => {
     expect(sut(raw(['2025-01-02T03:04:05.678Z', ID.toUpperCase()]))?.id).toBe(ID);
   });
@@ -54,6 +58,10 @@ describe(decodeCursor.name, () => {
     ['a time zone offset', raw(['2025-01-02T03:04:05.678+01:00', ID])],
     ['an impossible date', raw(['2025-02-30T03:04:05.678Z', ID])],
     ['an impossible hour', raw(['2025-01-02T25:04:05.678Z', ID])],
+    ['year 0 (PostgreSQL has none)', raw(['0000-01-01T00:00:00.000Z', ID])],
+    ['the last instant of year 0', raw(['0000-12-31T23:59:59.999Z', ID])],
+    ['a year before 0', raw(['-000001-01-01T00:00:00.000Z', ID])],
+    ['a year beyond 9999', raw(['+275760-09-13T00:00:00.000Z', ID])],
     ['null', raw(null)],
   ])('is undefined for %s', (_name, text) => {
     expect(sut(text)).toBeUndefined();
@@ -64,6 +72,7 @@ describe(decodeCursor.name, () => {
       const decoded = sut(text);
       if (decoded) {
         expect(Number.isNaN(decoded.createdAt.getTime())).toBe(false);
+        expect(decoded.createdAt.getUTCFullYear()).toBeGreaterThanOrEqual(1);
         expect(decoded.id).toMatch(/^[0-9a-f-]{36}$/);
       }
     }));

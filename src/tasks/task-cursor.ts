@@ -7,13 +7,18 @@ export interface TaskCursor {
 }
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/**
+ * The earliest instant a cursor may carry: PostgreSQL has no year 0, and refuses such a date in a query. The
+ * four-digit years of ISO_MS keep the latest (9999) well inside PostgreSQL's range (up to 294276 AD).
+ */
+const EARLIEST = Date.parse('0001-01-01T00:00:00.000Z');
 
 /** Opaque to clients: base64url of [createdAt, id]. It names a position only; the owner filter decides whose rows. */
 export function encodeCursor(cursor: TaskCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url');
 }
 
-/** undefined for anything that is not a cursor this service made (tampered, truncated, another format). */
+/** undefined for anything that is not a cursor this service made (tampered, truncated, another format, a year PostgreSQL cannot store). */
 export function decodeCursor(text: string): TaskCursor | undefined {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(text)) return undefined;
   let value: unknown;
@@ -26,6 +31,6 @@ export function decodeCursor(text: string): TaskCursor | undefined {
   const [createdAt, id] = value as unknown[];
   if (typeof createdAt !== 'string' || !ISO_MS.test(createdAt) || !isUuid(id)) return undefined;
   const date = new Date(createdAt);
-  if (Number.isNaN(date.getTime()) || date.toISOString() !== createdAt) return undefined;
+  if (Number.isNaN(date.getTime()) || date.getTime() < EARLIEST || date.toISOString() !== createdAt) return undefined;
   return { createdAt: date, id: id.toLowerCase() };
 }

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { EntityRepositoryType, type Opt, type Ref } from '@mikro-orm/core';
-import { Check, Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, Filter, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+import { ownerFilter } from '../database/owner-filter';
 import { User } from '../users/user.entity';
 import { TaskRepository } from './task.repository';
 
 export const TITLE_MAX_LENGTH = 200;
 export const DESCRIPTION_MAX_LENGTH = 10_000;
 
-/** An owned entity: every query on it goes through the `owner` filter (see src/database/owner-filter.ts). */
-@Entity({ tableName: 'tasks', repository: () => TaskRepository })
+/**
+ * An owned entity: every query on it goes through the `owner` filter, and the database holds the same rule as a
+ * forced row-level security policy generated from it (see src/database/owner-filter.ts).
+ */
+@Entity({ tableName: 'tasks', repository: () => TaskRepository, rowLevelSecurity: 'force' })
+@Filter(ownerFilter)
 @Check({ name: 'tasks_title_not_blank_check', expression: "btrim(title) <> ''" })
 @Check({ name: 'tasks_description_length_check', expression: `char_length(description) <= ${DESCRIPTION_MAX_LENGTH}` })
 // a user's list and its keyset pages read only that user's rows, in order

@@ -1,6 +1,6 @@
 import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import { createTestApp, registerUser, type RegisteredUser, type TestApp } from '../../test/support/test-app';
-import { MissingOwnerError, OWNER_FILTER } from '../database/owner-filter';
+import { OWNER_FILTER } from '../database/owner-filter';
 import { Task } from './task.entity';
 import { TaskRepository } from './task.repository';
 
@@ -85,10 +85,12 @@ describe(TaskRepository.name, () => {
     expect(rows).toEqual([{ user_id: owner.id }]);
   });
 
-  it('refuses an insert whose owner parameter is not a user id (the filter condition fails closed)', async () => {
+  it('refuses an insert whose owner parameter is not a user id, and writes nothing', async () => {
     const em = orm.em.fork() as EntityManager;
     em.setFilterParams(OWNER_FILTER, { userId: "' or 1=1 --" });
-    await expect(em.getRepository(Task).createOwned({ title: 'x' })).rejects.toThrow(MissingOwnerError);
+    await expect(em.getRepository(Task).createOwned({ title: 'not a user id' })).rejects.toThrow();
+    const { rows } = await t.db.query("select count(*)::int as n from tasks where title = 'not a user id'");
+    expect(rows).toEqual([{ n: 0 }]);
   });
 
   it('answers create and update with the row as stored (database defaults and the raised version)', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EntityRepository, raw, type QueryBuilder } from '@mikro-orm/postgresql';
 import { OWNER_FILTER, ownerCondition } from '../database/owner-filter';
+import type { VersionCondition } from './etag';
 import { Task } from './task.entity';
 import type { TaskCursor } from './task-cursor';
 
@@ -46,7 +47,7 @@ export class TaskRepository extends EntityRepository<Task> {
         updatedAt: now,
       })
       .returning(ALL_COLUMNS);
-    // a deleted owner hits the foreign key (409), which the exception filter answers 401 (DeletedAccountCheck)
+    // an owner deleted since the request was authenticated hits the foreign key: a 409
     const [created] = await this.#rows(qb);
     return created;
   }
@@ -71,23 +72,26 @@ export class TaskRepository extends EntityRepository<Task> {
 
   /**
    * One UPDATE ... RETURNING: applies the changes and raises the version, only when the task is the owner's
-   * and (if versions are given) at one of those versions. undefined when nothing matched.
+   * and (if a condition is given) at a version that meets it. undefined when nothing matched.
    */
-  async updateOwned(id: string, changes: TaskChanges, versions?: number[]): Promise<TaskData | undefined> {
+  async updateOwned(id: string, changes: TaskChanges, version?: VersionCondition): Promise<TaskData | undefined> {
     const { title, description, completed } = changes;
     // only the fields given: an absent one (undefined) keeps its value
     const set = Object.fromEntries(Object.entries({ title, description, completed }).filter(([, value]) => value !== undefined));
     const qb = this.createQueryBuilder()
       .update({ ...set, version: raw('version + 1'), updatedAt: new Date() })
-      .where(versions ? { id, version: { $in: versions } } : { id })
+      .where(version ? { id, version } : { id })
       .returning(ALL_COLUMNS);
     const [updated] = await this.#ownedRows(qb);
     return updated;
   }
 
-  /** MikroORM applies the owner filter to nativeDelete itself. */
-  async deleteOwned(id: string): Promise<boolean> {
-    return (await this.nativeDelete({ id })) > 0;
+  /**
+   * One DELETE, only when the task is the owner's and (if a condition is given) at a version that meets it:
+   * false when nothing matched. MikroORM applies the owner filter to nativeDelete itself.
+   */
+  async deleteOwned(id: string, version?: VersionCondition): Promise<boolean> {
+    return (await this.nativeDelete(version ? { id, version } : { id })) > 0;
   }
 
   /** The request's owner, through the filter's own fail-closed condition: for inserts, which MikroORM does not filter. */

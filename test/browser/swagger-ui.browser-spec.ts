@@ -1,6 +1,7 @@
 /**
  * Swagger UI is one of the service's clients: in a real (headless) Chromium, on the built server in
- * production mode, a user authorizes with the token from /auth/register and runs GET /users/me from the page.
+ * production mode, a user authorizes with the token from /auth/register and runs GET /users/me from the page,
+ * with nothing refused by the docs' Content-Security-Policy, which still forbids framing the page.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,8 @@ describe('Swagger UI in a browser', () => {
   let browser: Browser;
   let page: Page;
   let mainJs: string;
+  /** What Chromium refused on the page because of its Content-Security-Policy. */
+  const refusedByPolicy: string[] = [];
 
   beforeAll(async () => {
     mainJs = await privateBuild(); // a copy of dist/: others may rebuild dist/ while this runs
@@ -34,6 +37,9 @@ describe('Swagger UI in a browser', () => {
     await server.waitForReady(baseUrl, 90_000);
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) refusedByPolicy.push(message.text());
+    });
   }, 400_000);
 
   afterAll(async () => {
@@ -100,5 +106,24 @@ describe('Swagger UI in a browser', () => {
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await operation.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'swagger-ui-users-me.png'), fullPage: false });
+    // the page's policy let all of it run: no script, style, image or call was refused
+    expect(refusedByPolicy).toEqual([]);
+  });
+
+  it('cannot be framed by another page (frame-ancestors \'none\')', async () => {
+    const framing = await browser.newPage();
+    try {
+      const refused = new Promise<string>((resolve) => {
+        framing.on('console', (message) => {
+          if (/frame-ancestors/.test(message.text())) resolve(message.text());
+        });
+      });
+      await framing.setContent(`<iframe src="${baseUrl}/docs" width="800" height="600"></iframe>`);
+      await expect(refused).resolves.toContain("frame-ancestors 'none'");
+      const frame = framing.frames().find((f) => f !== framing.mainFrame());
+      await expect(frame?.locator('.swagger-ui').count() ?? Promise.resolve(0)).resolves.toBe(0);
+    } finally {
+      await framing.close();
+    }
   });
 });

@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { expectInvalid, expectProblem } from '../support/problem-assertions';
 import { registerUser, TestApp, uniqueEmail, useTestApp } from '../support/test-app';
+import { storedEmails } from '../support/users';
+import { sleep } from '../support/wait';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -217,6 +219,55 @@ describe('auth (default limits)', () => {
     });
   });
 
+  describe('Unicode', () => {
+    it.each([
+      ['password', { password: 'abcdefgh\ud800' }],
+      ['password', { password: 'abcdefgh\udfff' }],
+      ['name', { name: 'Ada \udbff' }],
+      ['email', { email: 'ada\ud800@example.com' }],
+    ])('a lone surrogate in %s at register is 400 naming it', async (field, override) => {
+      const email = uniqueEmail('surrogate');
+      expectInvalid(await request(t.http).post('/auth/register').send({ email, password: 'correct horse battery', ...override }), field);
+      expect(await storedEmails(t.db, email)).toEqual([]);
+    });
+
+    it('a lone surrogate in a login password is 400 naming it', async () => {
+      const user = await registerUser(t.http);
+      expectInvalid(await request(t.http).post('/auth/login').send({ email: user.email, password: `${user.password}\ud800` }), 'password');
+    });
+
+    it.each([
+      ['a zero-width space', 'alice\u200b'],
+      ['a right-to-left override', 'alice\u202e'],
+      ['a zero-width joiner', 'al\u200dice'],
+      ['a left-to-right isolate', '\u2066alice'],
+      ['a soft hyphen', 'al\u00adice'],
+    ])('an e-mail with %s is 400 at register and login', async (_label, local) => {
+      const email = `${local}-${process.pid}-${Date.now()}@example.com`;
+      expectInvalid(await request(t.http).post('/auth/register').send({ email, password: 'correct horse battery' }), 'email');
+      expectInvalid(await request(t.http).post('/auth/login').send({ email, password: 'correct horse battery' }), 'email');
+    });
+
+    it('full-width and upper-case forms of an e-mail are the same account', async () => {
+      const local = `wide${process.pid}${Date.now()}`;
+      const wide = [...local].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join('');
+      const res = await request(t.http).post('/auth/register').send({ email: `Ａ${wide}@example.com`, password: 'correct horse battery' }).expect(201);
+      expect(res.body.user.email).toBe(`a${local}@example.com`);
+      expectProblem(await request(t.http).post('/auth/register').send({ email: `a${local}@example.com`, password: 'another password' }), 409);
+      await request(t.http).post('/auth/login').send({ email: `A${local}@EXAMPLE.COM`, password: 'correct horse battery' }).expect(200);
+      await request(t.http).post('/auth/login').send({ email: `ａ${wide}@example.com`, password: 'correct horse battery' }).expect(200);
+      expect(await storedEmails(t.db, `a${local}@%`)).toEqual([`a${local}@example.com`]);
+    });
+
+    it('a combining accent and its precomposed form are the same account (NFC)', async () => {
+      const suffix = `${process.pid}${Date.now()}@example.com`;
+      const res = await request(t.http).post('/auth/register').send({ email: `jose\u0301${suffix}`, password: 'correct horse battery' }).expect(201);
+      expect(res.body.user.email).toBe(`jos\u00e9${suffix}`);
+      expectProblem(await request(t.http).post('/auth/register').send({ email: `jos\u00e9${suffix}`, password: 'another password' }), 409);
+      await request(t.http).post('/auth/login').send({ email: `JOS\u00c9${suffix}`, password: 'correct horse battery' }).expect(200);
+    });
+  });
+
   describe('brute-force protection (default: the 11th failure within 15 minutes is 429)', () => {
     it('answers 401 to ten failures, then 429 with Retry-After whatever the password, the right one included', async () => {
       const user = await registerUser(t.http);
@@ -329,7 +380,7 @@ describe('auth with LOGIN_MAX_FAILURES=1 and LOGIN_WINDOW_SECONDS=2', () => {
     const retryAfter = Number(refused.headers['retry-after']);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(2);
-    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 250));
+    await sleep(retryAfter * 1000 + 250);
     await login(t, user.email, user.password).expect(200);
   });
 });

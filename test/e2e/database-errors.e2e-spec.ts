@@ -1,9 +1,10 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import request, { type Response } from 'supertest';
-import { databaseErrorStatus } from '../../src/errors/database-error-status';
+import { databaseErrorKind } from '../../src/database/database-errors';
 import { expectProblem } from '../support/problem-assertions';
 import { createTestApp, registerUser, type RegisteredUser, type TestApp } from '../support/test-app';
 import { adminQuery } from '../support/test-database';
+import { sleep } from '../support/wait';
 
 /** A 503 problem that tells the client when to retry: what every "the database cannot serve now" answer is. */
 function expectUnavailable(res: Response): void {
@@ -49,7 +50,7 @@ describe('database errors', () => {
       let status = 0;
       for (let i = 0; i < 10 && status !== 200; i++) {
         status = (await request(t.http).get('/tasks').set(user.auth)).status;
-        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+        if (status !== 200) await sleep(200);
       }
       expect(status).toBe(200);
     });
@@ -80,7 +81,7 @@ describe('database errors', () => {
         // the same timeout as em.transactional()'s BEGIN meets it
         const error = await orm.em.fork().transactional(async () => undefined).then(() => undefined, (e: unknown) => e);
         expect(error).toBeInstanceOf(Error);
-        expect(databaseErrorStatus(error)).toBe(503);
+        expect(databaseErrorKind(error)).toBe('unavailable');
       } finally {
         release();
         await transaction;

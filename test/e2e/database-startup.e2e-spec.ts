@@ -8,7 +8,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config/app-config';
 import { ormOptions } from '../../src/database/orm-options';
-import { classifyConnectError, DatabaseUnavailableError, waitForDatabase } from '../../src/database/wait-for-database';
+import { DatabaseUnavailableError, waitForDatabase } from '../../src/database/wait-for-database';
 import { freePort } from '../support/free-port';
 import { serverUrl, withDatabase } from '../support/test-database';
 
@@ -112,46 +112,5 @@ describe('start-up against a database that refuses: one clear error at once', ()
     expect(error!.message).toMatch(/did not answer within 2 s \(DATABASE_STARTUP_TIMEOUT_MS\).*ECONNREFUSED/);
     expect(elapsedMs).toBeGreaterThanOrEqual(1400);
     expect(logged).toEqual([expect.stringMatching(/^Waiting for the database/)]);
-  });
-});
-
-describe(classifyConnectError.name, () => {
-  const sqlState = (code: string) => Object.assign(new Error(`server error ${code}`), { code });
-
-  it.each(['57P03', '53300', '08006', '57P01', 'XX000'])('retries SQLSTATE %s (not ready yet)', (code) => {
-    expect(classifyConnectError(sqlState(code))).toEqual({ retry: true });
-  });
-
-  it.each(['28P01', '28000', '3D000', '42501', '42704', '0A000'])('does not retry SQLSTATE %s', (code) => {
-    expect(classifyConnectError(sqlState(code)).retry).toBe(false);
-  });
-
-  it.each(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'EAI_AGAIN', 'EPIPE'])('retries %s (not reachable yet)', (code) => {
-    expect(classifyConnectError(Object.assign(new Error(code), { code }))).toEqual({ retry: true });
-  });
-
-  it.each([
-    ['Connection terminated due to connection timeout'],
-    ['Connection terminated unexpectedly'],
-    ['Knex: Timeout acquiring a connection. The pool is probably full.'],
-  ])('retries "%s"', (message) => {
-    const error = new Error(message);
-    if (message.startsWith('Knex')) error.name = 'KnexTimeoutError';
-    expect(classifyConnectError(error)).toEqual({ retry: true });
-  });
-
-  it.each([
-    ['SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string', /gives none/],
-    ['SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a non-empty string', /gives none/],
-    ['SASL: SCRAM-SERVER-FINAL-MESSAGE: server signature does not match', /login failed/],
-    ['The server does not support SSL connections', /does not support TLS/],
-  ])('does not retry "%s"', (message, problem) => {
-    const failure = classifyConnectError(new Error(message));
-    expect(failure).toEqual({ retry: false, problem: expect.stringMatching(problem) });
-  });
-
-  it('does not retry a certificate that does not verify', () => {
-    const error = Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
-    expect(classifyConnectError(error).retry).toBe(false);
   });
 });

@@ -1,38 +1,23 @@
 /**
- * Issue 16: the built server as a process. On SIGTERM /health/ready turns 503 at once while the API keeps
+ * The built server as a process. On SIGTERM /health/ready turns 503 at once while the API keeps
  * serving for SHUTDOWN_DRAIN_DELAY_MS (answers say Connection: close), then it exits 0; the metrics are served
  * on METRICS_PORT and not on the API port; a metrics port already taken stops the start with one line.
  */
 import { createServer, type Server } from 'node:net';
-import { cleanEnv, freePort, httpJson, JWT_SECRET, privateBuild, register, removePrivateBuild, ServerProcess } from '../support/built-server';
-import { createMigratedDatabase, dropDatabase } from '../support/test-database';
+import { cleanEnv, freePort, httpJson, JWT_SECRET, register, ServerProcess, useBuiltServer } from '../support/built-server';
 import { uniqueEmail } from '../support/test-app';
+import { sleep } from '../support/wait';
 
 const START_MS = 90_000;
 const DRAIN_MS = 1500;
 
-describe('drain on SIGTERM, and the metrics port (issue 16)', () => {
-  let mainJs: string;
-  let url: string;
-  const processes: ServerProcess[] = [];
-
-  beforeAll(async () => {
-    [mainJs, url] = await Promise.all([privateBuild(), createMigratedDatabase()]);
-  }, 300_000);
-  afterEach(async () => {
-    for (const server of processes.splice(0)) await server.kill();
-  });
-  afterAll(async () => {
-    removePrivateBuild(mainJs);
-    if (url) await dropDatabase(url);
-  });
+describe('drain on SIGTERM, and the metrics port', () => {
+  const built = useBuiltServer();
 
   async function start(extra: Record<string, string>): Promise<{ server: ServerProcess; baseUrl: string }> {
     const port = await freePort();
-    const env = cleanEnv({ NODE_ENV: 'production', DATABASE_URL: url, JWT_SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra });
-    const server = ServerProcess.node(env, mainJs);
-    processes.push(server);
-    return { server, baseUrl: `http://127.0.0.1:${port}` };
+    const env = cleanEnv({ NODE_ENV: 'production', DATABASE_URL: built.url, JWT_SECRET, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...extra });
+    return { server: built.start(env), baseUrl: `http://127.0.0.1:${port}` };
   }
 
   it('answers 503 on /health/ready right after SIGTERM, keeps serving for the drain delay, then exits 0', async () => {
@@ -67,7 +52,7 @@ describe('drain on SIGTERM, and the metrics port (issue 16)', () => {
       expect((await httpJson('GET', `${baseUrl}/tasks/${created.body.id}`, undefined, auth)).status).toBe(200);
       expect((await httpJson('GET', `${baseUrl}/health/ready`)).status).toBe(503);
       served.push(Date.now() - termAt);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     expect(served.length).toBeGreaterThan(2);
 

@@ -1,6 +1,7 @@
 import { createHmac, generateKeyPairSync, randomUUID, sign as rsaSign } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request, { Response } from 'supertest';
+import { expectNothingMatches } from '../support/problem-assertions';
 import { createTestApp, registerUser, RegisteredUser, TEST_JWT_SECRET, TestApp } from '../support/test-app';
 
 // every registration runs argon2id: slow on a busy 2-core machine
@@ -59,7 +60,7 @@ describe('JWT attacks', () => {
     expect(res.headers['www-authenticate']).toBe('Bearer');
     expect(res.body).toEqual({ type: expect.any(String), title: expect.any(String), status: 401, detail: expect.any(String) });
     expect(res.body).toEqual(baseline.body);
-    expect(res.text).not.toMatch(/\n\s+at |jwt |invalid signature|jsonwebtoken|malformed|expired/i);
+    expectNothingMatches(res.text, /\n\s+at |jwt |invalid signature|jsonwebtoken|malformed|expired/i);
   }
 
   describe('controls: the tokens these attacks are built from are otherwise accepted', () => {
@@ -85,6 +86,11 @@ describe('JWT attacks', () => {
       expect(payload).toEqual(expect.objectContaining({ sub: user.id, iss: ISSUER, aud: AUDIENCE }));
       expect(payload.exp! - payload.iat!).toBe(res.body.expiresIn);
       expect(Math.abs(payload.iat! - now())).toBeLessThanOrEqual(5);
+    });
+
+    it('accepts a token that lives exactly JWT_EXPIRES_IN_SECONDS, and one issued a moment ahead of our clock', async () => {
+      await me(`Bearer ${mint(HS256, claims(user.id, { iat: now(), exp: now() + 3600 }))}`).expect(200);
+      await me(`Bearer ${mint(HS256, claims(user.id, { iat: now() + 2 }))}`).expect(200);
     });
 
     it('accepts the scheme in any case, with a valid token (RFC 9110 §11.1: the auth-scheme is case-insensitive)', async () => {
@@ -140,6 +146,15 @@ describe('JWT attacks', () => {
         expectRefused(await me(`Bearer ${token}`));
       });
 
+      it.each([
+        ['crit naming a registered claim', { ...HS256, crit: ['exp'] }],
+        ['crit naming an extension, present', { ...HS256, crit: ['urn:example:ext'], 'urn:example:ext': true }],
+        ['an empty crit', { ...HS256, crit: [] }],
+        ['crit that is not a list', { ...HS256, crit: 'exp' }],
+      ])('a crit header (%s), correctly signed: no extension is understood (RFC 7515 §4.1.11)', async (_label, header) => {
+        expectRefused(await me(`Bearer ${mint(header, claims(user.id))}`));
+      });
+
       it('RS256 in the header but HMAC-signed with the secret (algorithm confusion)', async () => {
         const input = `${b64url({ alg: 'RS256', typ: 'JWT' })}.${b64url(claims(user.id))}`;
         expectRefused(await me(`Bearer ${input}.${createHmac('sha256', TEST_JWT_SECRET).update(input).digest('base64url')}`));
@@ -183,6 +198,13 @@ describe('JWT attacks', () => {
         ['not valid for another 31 s (nbf)', { nbf: now() + 31 }],
         ['not valid for another hour (nbf)', { nbf: now() + 3600 }],
         ['with nbf as a string', { nbf: String(now() - 10) }],
+        ['issued 31 s in the future (iat)', { iat: now() + 31 }],
+        ['issued an hour in the future (iat), and valid for 5 minutes from then', { iat: now() + 3600, exp: now() + 3900 }],
+        ['without iat', { iat: undefined }],
+        ['with iat as a string', { iat: String(now()) }],
+        ['living 31 s longer than JWT_EXPIRES_IN_SECONDS (exp - iat)', { iat: now(), exp: now() + 3600 + 31 }],
+        ['living a year', { exp: now() + 365 * 86400 }],
+        ['issued two hours ago and still valid for one (exp - iat)', { iat: now() - 7200, exp: now() + 3600 }],
       ])('%s', async (_label, override) => {
         expectRefused(await me(`Bearer ${mint(HS256, claims(user.id, override))}`));
       });
@@ -314,12 +336,22 @@ describe('JWT key: JWT_SECRET’s UTF-8 bytes as they are', () => {
     const verified = jwt.verify(user.token, Buffer.from(SECRET, 'utf8'), { algorithms: ['HS256'] }) as jwt.JwtPayload;
     expect(verified.sub).toBe(user.id);
     expect(verified.exp! - verified.iat!).toBe(120); // JWT_EXPIRES_IN_SECONDS
-    await request(t.http).get('/users/me').set('Authorization', `Bearer ${mint(HS256, claims(user.id), Buffer.from(SECRET, 'utf8'))}`).expect(200);
+    // no longer-lived than this service's own tokens, or it would be refused for that
+    const claimed = () => claims(user.id, { exp: now() + 120 });
+    await request(t.http).get('/users/me').set('Authorization', `Bearer ${mint(HS256, claimed(), Buffer.from(SECRET, 'utf8'))}`).expect(200);
     for (const key of [Buffer.from(SECRET, 'latin1'), Buffer.from(SECRET, 'base64'), Buffer.from(SECRET, 'utf16le')]) {
-      const res = await request(t.http).get('/users/me').set('Authorization', `Bearer ${mint(HS256, claims(user.id), key)}`);
+      const res = await request(t.http).get('/users/me').set('Authorization', `Bearer ${mint(HS256, claimed(), key)}`);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toBe('Bearer');
     }
+  });
+
+  it('refuses a token, signed with the right key, that lives longer than JWT_EXPIRES_IN_SECONDS (120) plus the tolerance', async () => {
+    const user = await registerUser(t.http);
+    const key = Buffer.from(SECRET, 'utf8');
+    const res = await request(t.http).get('/users/me').set('Authorization', `Bearer ${mint(HS256, claims(user.id, { exp: now() + 120 + 31 }), key)}`);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
   });
 
   it('answers expiresIn = JWT_EXPIRES_IN_SECONDS', async () => {

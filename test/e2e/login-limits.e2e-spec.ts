@@ -2,8 +2,8 @@
  * The failed-login limits on the memory store (no REDIS_URL), and a REDIS_URL that cannot be reached.
  * The same on a real Redis, shared by two processes: test/redis (npm run test:redis).
  */
-import net from 'node:net';
 import request from 'supertest';
+import { freePort } from '../support/free-port';
 import { expectProblem } from '../support/problem-assertions';
 import { registerUser, TestApp, uniqueEmail, useTestApp } from '../support/test-app';
 
@@ -62,12 +62,7 @@ describe('login limits with a REDIS_URL that cannot be reached', () => {
   let port = 0;
   const env: Record<string, string> = {};
   beforeAll(async () => {
-    port = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, '127.0.0.1', () => {
-        const address = server.address() as net.AddressInfo;
-        server.close(() => resolve(address.port)); // nothing listens there any more
-      });
-    });
+    port = await freePort(); // nothing listens there
     env.REDIS_URL = `redis://127.0.0.1:${port}`;
   });
   const t = useTestApp(env);

@@ -3,13 +3,15 @@
  * and no label value holds an id, an e-mail or a token. The endpoint is served by its own server, never on the API.
  */
 import type { Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import request from 'supertest';
 import { Lifecycle } from '../../src/health/lifecycle';
 import { serviceMetrics } from '../../src/metrics/metrics';
 import { startMetricsServer } from '../../src/metrics/metrics-server';
 import { MikroORM } from '@mikro-orm/core';
+import { listen } from '../support/http-client';
 import { createTestApp, registerUser, useTestApp, type TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
@@ -39,7 +41,7 @@ function value(samples: Sample[], name: string, labels: Record<string, string> =
     .reduce((sum, s) => sum + s.value, 0);
 }
 
-describe('metrics (issue 16)', () => {
+describe('metrics', () => {
   const t = useTestApp();
   let metricsServer: Server;
   const scrape = async () => parse((await request(metricsServer).get('/metrics').expect(200).expect('Content-Type', /text\/plain/)).text);
@@ -82,18 +84,16 @@ describe('metrics (issue 16)', () => {
 
   it('shows a request in flight while it is served', async () => {
     const user = await registerUser(t.http);
-    const server = t.http;
-    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const port = Number(new URL(await listen(t.http)).port);
     // a request whose body never finishes arriving stays in flight until its client gives up
     const socket = connect(port, '127.0.0.1');
     socket.on('error', () => undefined);
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(`POST /tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${user.token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"title":`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(value(await scrape(), 'http_requests_in_flight')).toBe(1);
     socket.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(value(await scrape(), 'http_requests_in_flight')).toBe(0);
   });
 
@@ -126,7 +126,9 @@ describe('metrics (issue 16)', () => {
     t.app.get(Lifecycle).startDraining();
     await request(t.http).get('/health/ready').expect(503);
     await request(t.http).get('/health/live').expect(200);
-    await request(t.http).post('/tasks').set(user.auth).send({ title: 'still served' }).expect(201);
+    const served = await request(t.http).post('/tasks').set(user.auth).send({ title: 'still served' }).expect(201);
+    // and tells its client to close the connection, so keep-alives end with the process
+    expect(served.headers.connection).toBe('close');
     const after = await scrape();
     expect(value(after, 'http_unavailable_total', { cause: 'draining' }) - before).toBe(1);
     expect(value(after, 'http_requests_total', { route: '/health/ready', method: 'GET', status: '503' })).toBeGreaterThanOrEqual(1);
@@ -166,7 +168,7 @@ describe('pool gauges', () => {
     const waiting = request(t.http).get('/tasks').set(user.auth).then((res) => res.status);
     let samples = await scrape();
     for (let i = 0; i < 50 && value(samples, 'db_pool_waiting_requests') === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       samples = await scrape();
     }
     expect(value(samples, 'db_pool_waiting_requests')).toBeGreaterThan(0);

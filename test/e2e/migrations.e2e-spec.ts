@@ -1,9 +1,11 @@
 /**
  * The migrations: they agree with the entities, two instances migrating at once apply each migration once,
- * and they need no superuser (on Neon and in production the owner role is not one).
+ * they need no superuser (on Neon and in production the owner role is not one), and a database made by the
+ * previous release upgrades in place.
  */
 import { MikroORM } from '@mikro-orm/postgresql';
-import { randomBytes } from 'node:crypto';
+import argon2 from 'argon2';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -11,7 +13,9 @@ import { loadConfig } from '../../src/config/app-config';
 import { migrateDatabase } from '../../src/database/migrate';
 import { ormOptions } from '../../src/database/orm-options';
 import { RUN_PREFIX_ENV } from '../support/test-env';
-import { adminQuery, adminUrl, createMigratedDatabase, dropDatabase, withDatabase } from '../support/test-database';
+import request from 'supertest';
+import { startApp, TEST_JWT_SECRET } from '../support/test-app';
+import { adminQuery, adminUrl, createMigratedDatabase, dropDatabase, superuserUrlFor, withDatabase } from '../support/test-database';
 
 const MIGRATION_NAMES = readdirSync(path.join(__dirname, '..', '..', 'migrations'))
   .filter((file) => /^Migration\d+\.ts$/.test(file))
@@ -173,12 +177,70 @@ describe('migrations', () => {
       });
     });
 
-    it('the role can then use the tables (the cascade included)', async () => {
+    it('the role can then use the tables (the cascade included), its tasks as their owner only', async () => {
       const userId = '00000000-0000-4000-8000-000000000001';
       await query(ownerUrl, "insert into users (id, email, password_hash, created_at, updated_at) values ($1, 'owner@example.com', 'x', now(), now())", [userId]);
-      await query(ownerUrl, "insert into tasks (id, user_id, title, created_at, updated_at) values (gen_random_uuid(), $1, 't', now(), now())", [userId]);
+      // row-level security is forced on tasks: the table's owner too writes and reads them as one user
+      const asUser = async (sql: string) => {
+        const client = new Client({ connectionString: ownerUrl });
+        await client.connect();
+        try {
+          await client.query('begin');
+          await client.query("select set_config('mikro.owner.userId', $1, true)", [userId]);
+          const { rows } = await client.query(sql, [userId]);
+          await client.query('commit');
+          return rows;
+        } finally {
+          await client.end();
+        }
+      };
+      await asUser("insert into tasks (id, user_id, title, created_at, updated_at) values (gen_random_uuid(), $1, 't', now(), now())");
+      await expect(asUser('select count(*)::int as n from tasks where user_id = $1')).resolves.toEqual([{ n: 1 }]);
       await query(ownerUrl, 'delete from users where id = $1', [userId]);
-      await expect(query(ownerUrl, 'select count(*)::int as n from tasks')).resolves.toEqual([{ n: 0 }]);
+      await expect(asUser('select count(*)::int as n from tasks where user_id = $1')).resolves.toEqual([{ n: 0 }]);
+    });
+  });
+
+  describe('a database made by the previous release (MikroORM 6) upgrades in place', () => {
+    /** The migrations that release shipped, and its migrations table as MikroORM 6 (knex) created it. */
+    const PREVIOUS_RELEASE = ['Migration20261126153059', 'Migration20261202143000'];
+    const MIKRO_ORM_6_TABLE =
+      'create table "mikro_orm_migrations" ("id" serial primary key, "name" varchar(255), "executed_at" timestamptz default CURRENT_TIMESTAMP)';
+
+    it('applies only the new migrations, checks clean, and its users log in and see their tasks', async () => {
+      const url = await createMigratedDatabase();
+      databases.push(url);
+      const superuser = superuserUrlFor(url);
+      // back to what the previous release left: its two migrations applied, recorded in MikroORM 6's own table
+      await withOrm(url, async (orm) => {
+        await orm.migrator.down({ to: PREVIOUS_RELEASE[PREVIOUS_RELEASE.length - 1] });
+      });
+      // as the service's role, which ran that release's migrations and so owns their table
+      await query(url, 'drop table mikro_orm_migrations');
+      await query(url, MIKRO_ORM_6_TABLE);
+      for (const name of PREVIOUS_RELEASE) await query(url, 'insert into mikro_orm_migrations (name) values ($1)', [name]);
+      const userId = randomUUID();
+      const email = `upgraded-${randomBytes(4).toString('hex')}@example.com`;
+      await query(superuser, 'insert into users (id, email, password_hash, created_at, updated_at) values ($1, $2, $3, now(), now())', [
+        userId,
+        email,
+        await argon2.hash('correct horse battery', { type: argon2.argon2id }),
+      ]);
+      await query(superuser, "insert into tasks (id, user_id, title, created_at, updated_at) values (gen_random_uuid(), $1, 'from the old release', now(), now())", [userId]);
+
+      const app = await startApp(testConfig(url, { JWT_SECRET: TEST_JWT_SECRET, MIGRATE_ON_START: 'true' }));
+      try {
+        await expect(recordedMigrations(url)).resolves.toEqual(MIGRATION_NAMES.map((name) => ({ name, n: 1 })));
+        await withOrm(url, async (orm) => {
+          await expect(orm.migrator.checkSchema()).resolves.toBe(false);
+          await expect(orm.migrator.getPending()).resolves.toEqual([]);
+        });
+        const login = await request(app.getHttpServer()).post('/auth/login').send({ email, password: 'correct horse battery' }).expect(200);
+        const list = await request(app.getHttpServer()).get('/tasks').set('Authorization', `Bearer ${login.body.accessToken}`).expect(200);
+        expect(list.body.items.map((task: { title: string }) => task.title)).toEqual(['from the old release']);
+      } finally {
+        await app.close();
+      }
     });
   });
 });

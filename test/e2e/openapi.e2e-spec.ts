@@ -19,16 +19,16 @@ const BIN = path.join(ROOT, 'node_modules/.bin');
 type Json = Record<string, any>;
 
 const OPERATIONS: { method: string; path: string; success: string; body?: string; response?: string; errors: string[]; bearer: boolean }[] = [
-  { method: 'post', path: '/auth/register', success: '201', body: 'RegisterDto', response: 'AuthResponseDto', errors: ['400', '409', '415'], bearer: false },
+  { method: 'post', path: '/auth/register', success: '201', body: 'RegisterDto', response: 'AuthResponseDto', errors: ['400', '409', '415', '429', '503'], bearer: false },
   { method: 'post', path: '/auth/login', success: '200', body: 'LoginDto', response: 'AuthResponseDto', errors: ['400', '401', '415', '429', '503'], bearer: false },
   { method: 'get', path: '/users/me', success: '200', response: 'UserDto', errors: ['401'], bearer: true },
   { method: 'patch', path: '/users/me', success: '200', body: 'UpdateUserDto', response: 'UserDto', errors: ['400', '401', '415'], bearer: true },
   { method: 'delete', path: '/users/me', success: '204', errors: ['401'], bearer: true },
   { method: 'post', path: '/tasks', success: '201', body: 'CreateTaskDto', response: 'TaskDto', errors: ['400', '401', '415'], bearer: true },
   { method: 'get', path: '/tasks', success: '200', response: 'TaskPageDto', errors: ['400', '401'], bearer: true },
-  { method: 'get', path: '/tasks/{id}', success: '200', response: 'TaskDto', errors: ['400', '401', '404'], bearer: true },
+  { method: 'get', path: '/tasks/{id}', success: '200', response: 'TaskDto', errors: ['400', '401', '404', '412'], bearer: true },
   { method: 'patch', path: '/tasks/{id}', success: '200', body: 'UpdateTaskDto', response: 'TaskDto', errors: ['400', '401', '404', '412', '415'], bearer: true },
-  { method: 'delete', path: '/tasks/{id}', success: '204', errors: ['400', '401', '404'], bearer: true },
+  { method: 'delete', path: '/tasks/{id}', success: '204', errors: ['400', '401', '404', '412'], bearer: true },
   { method: 'get', path: '/health/live', success: '200', errors: [], bearer: false },
   { method: 'get', path: '/health/ready', success: '200', errors: ['503'], bearer: false },
 ];
@@ -98,6 +98,26 @@ describe('OpenAPI document (/docs-json) and Swagger UI (/docs)', () => {
 
   it('documents Retry-After on the login 429', () => {
     expect(doc.paths['/auth/login'].post.responses['429'].headers['Retry-After'].schema.type).toBe('integer');
+  });
+
+  it.each(['429', '503'])('documents Retry-After on the register %s', (status) => {
+    expect(doc.paths['/auth/register'].post.responses[status].headers['Retry-After'].schema.type).toBe('integer');
+  });
+
+  it('documents 304 Not Modified, with the ETag and no body, on GET /tasks/{id}', () => {
+    const notModified = doc.paths['/tasks/{id}'].get.responses['304'];
+    expect(notModified).toBeDefined();
+    expect(notModified.content).toBeUndefined();
+    expect(notModified.headers.ETag.schema.type).toBe('string');
+  });
+
+  it.each(['get', 'patch', 'delete'])('documents If-Match and If-None-Match as optional headers of %s /tasks/{id}', (method) => {
+    const headers = (doc.paths['/tasks/{id}'][method].parameters as Json[]).filter((p) => p.in === 'header');
+    expect(headers.map((p) => p.name).sort()).toEqual(['If-Match', 'If-None-Match']);
+    for (const header of headers) {
+      expect({ name: header.name, required: header.required ?? false }).toEqual({ name: header.name, required: false });
+      expect(header.description).toEqual(expect.any(String));
+    }
   });
 
   it('documents the GET /tasks query parameters as optional and without examples Swagger UI would pre-fill', () => {

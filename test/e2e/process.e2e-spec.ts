@@ -83,6 +83,7 @@ describe('the server process', () => {
       rmSync(dir, { recursive: true, force: true });
       rmSync(`${dir}.password`, { force: true });
       rmSync(`${dir}.app-password`, { force: true });
+      rmSync(`${dir}.owner`, { force: true });
     });
   }
 
@@ -204,6 +205,51 @@ describe('the server process', () => {
       second.signal('SIGTERM');
       await expect(second.waitForExit(10_000)).resolves.toEqual({ code: 0, signal: null });
       expect(processesMentioning(dataDir)).toEqual([]);
+    }, 300_000);
+
+    it('belongs to the service that started it: a migration command uses it and leaves it running, a second start is refused in one line', async () => {
+      const dataDir = path.join(embeddedDir(true), 'pg');
+      cleanUpDataDir(() => dataDir);
+      const port = await freePort();
+      const pgPort = await freePort();
+      const env = cleanEnv({ EMBEDDED_PG_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+      env.PATH = `${path.dirname(process.execPath)}:${env.PATH}`; // npm's scripts run on this Node
+      const baseUrl = `http://127.0.0.1:${port}`;
+      const service = start(env);
+      await service.waitForReady(baseUrl, START_MS);
+      const postgres = postmasterPid(dataDir)!;
+      const stillServing = async () => {
+        expect(postmasterPid(dataDir)).toBe(postgres);
+        expect(isAlive(postgres)).toBe(true);
+        expect((await httpJson('GET', `${baseUrl}/health/ready`)).status).toBe(200);
+      };
+
+      const migration = ServerProcess.npm('migration:check', env);
+      processes.push(migration);
+      await expect(migration.waitForExit(120_000)).resolves.toEqual({ code: 0, signal: null });
+      expect(migration.stderr).toContain(`Using the embedded PostgreSQL in ${dataDir} (port ${pgPort}) of process ${service.pid}; it stays running`);
+      expect(migration.stdout).toContain('No changes required, schema is up-to-date');
+      await stillServing();
+
+      // a second `npm start`: the same PORT is taken, which it says before it touches the database
+      const samePort = start(env);
+      await expect(samePort.waitForExit(20_000)).resolves.toEqual({ code: 1, signal: null });
+      expect(nonEmptyLines(samePort.stderr)).toEqual([
+        `Port ${port} on 127.0.0.1 is already in use (is the service already running?): stop that process, or set PORT to a free port`,
+      ]);
+      expect(nonEmptyLines(samePort.stdout)).toEqual([]);
+      await stillServing();
+
+      // another PORT, the same data folder: the cluster is not its to take
+      const otherPort = start({ ...env, PORT: String(await freePort()) });
+      await expect(otherPort.waitForExit(20_000)).resolves.toEqual({ code: 1, signal: null });
+      expect(nonEmptyLines(otherPort.stderr)).toEqual([expect.stringMatching(new RegExp(`^The embedded PostgreSQL in ${dataDir} is in use by process ${service.pid} `))]);
+      await stillServing();
+
+      service.signal('SIGTERM');
+      await expect(service.waitForExit(10_000)).resolves.toEqual({ code: 0, signal: null });
+      expect(processesMentioning(dataDir)).toEqual([]);
+      expect(existsSync(`${dataDir}.owner`)).toBe(false);
     }, 300_000);
   });
 

@@ -5,20 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import request from 'supertest';
-import { createTestApp, registerUser, TestApp, uniqueEmail } from '../support/test-app';
+import { taskCount } from '../support/tasks';
+import { registerUser, uniqueEmail, useTestApp } from '../support/test-app';
 
 const ORPHANS = 'select count(*)::int as n from tasks t left join users u on u.id = t.user_id where u.id is null';
 const DUPLICATE_EMAILS = 'select lower(email), count(*) from users group by 1 having count(*) > 1';
 
 describe('database schema', () => {
-  let t: TestApp;
-
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
 
   async function insertUser(email = uniqueEmail('sql')): Promise<string> {
     const id = randomUUID();
@@ -33,11 +27,6 @@ describe('database schema', () => {
       title,
       description,
     ]);
-  }
-
-  async function taskCount(userId: string): Promise<number> {
-    const { rows } = await t.db.query<{ n: number }>('select count(*)::int as n from tasks where user_id = $1', [userId]);
-    return rows[0].n;
   }
 
   /** Runs `body` in a transaction that is always rolled back. */
@@ -144,12 +133,12 @@ describe('database schema', () => {
       await insertTask(doomed, 'one');
       await insertTask(doomed, 'two');
       await insertTask(other, 'kept');
-      expect(await taskCount(doomed)).toBe(2);
+      expect(await taskCount(t.db, doomed)).toBe(2);
 
       await t.db.query('delete from users where id = $1', [doomed]);
 
-      expect(await taskCount(doomed)).toBe(0);
-      expect(await taskCount(other)).toBe(1);
+      expect(await taskCount(t.db, doomed)).toBe(0);
+      expect(await taskCount(t.db, other)).toBe(1);
     });
 
     it('DELETE /users/me removes the account and every task it owns', async () => {
@@ -157,14 +146,14 @@ describe('database schema', () => {
       const survivor = await registerUser(t.http);
       for (const title of ['a', 'b', 'c']) await request(t.http).post('/tasks').set(user.auth).send({ title }).expect(201);
       await request(t.http).post('/tasks').set(survivor.auth).send({ title: 'mine' }).expect(201);
-      expect(await taskCount(user.id)).toBe(3);
+      expect(await taskCount(t.db, user.id)).toBe(3);
 
       await request(t.http).delete('/users/me').set(user.auth).expect(204);
 
       const { rows } = await t.db.query('select id from users where id = $1', [user.id]);
       expect(rows).toEqual([]);
-      expect(await taskCount(user.id)).toBe(0);
-      expect(await taskCount(survivor.id)).toBe(1);
+      expect(await taskCount(t.db, user.id)).toBe(0);
+      expect(await taskCount(t.db, survivor.id)).toBe(1);
     });
   });
 

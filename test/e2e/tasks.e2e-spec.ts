@@ -1,31 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { type ApiTask, createTask, listAll, taskCount, taskRow } from '../support/tasks';
-import { createTestApp, registerUser, type RegisteredUser, type TestApp } from '../support/test-app';
+import { expectInvalid, expectProblem } from '../support/problem-assertions';
+import { registerUser, useTestApp, type RegisteredUser } from '../support/test-app';
 
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const cp = (s: string) => [...s].length;
 
-/** A 400 problem+json whose `errors` name exactly this field (and only fields in `fields`). */
-function expectFieldError(res: request.Response, field: string): void {
-  expect(res.status).toBe(400);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  expect(res.body).toMatchObject({ status: 400, type: expect.any(String), title: expect.any(String), detail: expect.any(String) });
-  expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field, message: expect.any(String) })]));
-}
-
 describe('tasks CRUD', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: RegisteredUser;
 
   beforeAll(async () => {
-    t = await createTestApp();
     user = await registerUser(t.http);
-  });
-
-  afterAll(async () => {
-    await t.close();
   });
 
   const post = (body: unknown) => request(t.http).post('/tasks').set(user.auth).send(body as object);
@@ -109,7 +97,7 @@ describe('tasks CRUD', () => {
       ['with a NUL character', { title: 'a\u0000b' }],
     ])('refuses a title that is %s: 400 naming title, nothing written', async (_name, body) => {
       const count = await taskCount(t.db);
-      expectFieldError(await post(body), 'title');
+      expectInvalid(await post(body), 'title');
       expect(await taskCount(t.db)).toBe(count);
     });
 
@@ -127,7 +115,7 @@ describe('tasks CRUD', () => {
       ['with a NUL character', { title: 'x', description: '\u0000' }],
     ])('refuses a description of %s: 400 naming description', async (_name, body) => {
       const count = await taskCount(t.db);
-      expectFieldError(await post(body), 'description');
+      expectInvalid(await post(body), 'description');
       expect(await taskCount(t.db)).toBe(count);
     });
 
@@ -137,7 +125,7 @@ describe('tasks CRUD', () => {
       ['a number', 1],
     ])('refuses completed that is %s: 400 naming completed', async (_name, completed) => {
       const count = await taskCount(t.db);
-      expectFieldError(await post({ title: 'x', completed }), 'completed');
+      expectInvalid(await post({ title: 'x', completed }), 'completed');
       expect(await taskCount(t.db)).toBe(count);
     });
 
@@ -152,6 +140,10 @@ describe('tasks CRUD', () => {
       expect(res.status).toBe(400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(await taskCount(t.db)).toBe(count);
+    });
+
+    it('refuses a lone surrogate in a title: 400 naming title', async () => {
+      expectInvalid(await request(t.http).post('/tasks').set(user.auth).send({ title: 'half \udc00' }), 'title');
     });
 
     it('needs a token: 401 with WWW-Authenticate, nothing written', async () => {
@@ -180,7 +172,7 @@ describe('tasks CRUD', () => {
       const missing = await request(t.http).get(`/tasks/${randomUUID()}`).set(user.auth).expect(404);
       expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(missing.body).toMatchObject({ status: 404 });
-      expectFieldError(await request(t.http).get('/tasks/not-a-uuid').set(user.auth), 'id');
+      expectInvalid(await request(t.http).get('/tasks/not-a-uuid').set(user.auth), 'id');
     });
   });
 
@@ -228,7 +220,7 @@ describe('tasks CRUD', () => {
       ['updatedAt', 'updatedAt', { title: 'ok', updatedAt: '2000-01-01T00:00:00.000Z' }],
     ])('refuses %s: 400 naming %s, nothing changed', async (_name, field, body) => {
       const before = await taskRow(t.db, task.id);
-      expectFieldError(await patch(task.id, body), field);
+      expectInvalid(await patch(task.id, body), field);
       expect(await taskRow(t.db, task.id)).toEqual(before);
     });
 
@@ -240,7 +232,7 @@ describe('tasks CRUD', () => {
 
     it('is 404 for an unknown id and 400 for a malformed one', async () => {
       await patch(randomUUID(), { title: 'x' }).expect(404);
-      expectFieldError(await patch('123', { title: 'x' }), 'id');
+      expectInvalid(await patch('123', { title: 'x' }), 'id');
     });
   });
 
@@ -256,7 +248,170 @@ describe('tasks CRUD', () => {
     });
 
     it('is 400 for a malformed id', async () => {
-      expectFieldError(await request(t.http).delete('/tasks/zzz').set(user.auth), 'id');
+      expectInvalid(await request(t.http).delete('/tasks/zzz').set(user.auth), 'id');
+    });
+  });
+
+  describe('preconditions (If-Match, If-None-Match) on GET, PATCH and DELETE', () => {
+    let other: RegisteredUser;
+    beforeAll(async () => {
+      other = await registerUser(t.http);
+    });
+
+    const get = (id: string, headers: Record<string, string>) => request(t.http).get(`/tasks/${id}`).set(user.auth).set(headers);
+    const remove = (id: string, headers: Record<string, string>) => request(t.http).delete(`/tasks/${id}`).set(user.auth).set(headers);
+    const change = (id: string, headers: Record<string, string>) =>
+      request(t.http).patch(`/tasks/${id}`).set(user.auth).set(headers).send({ title: 'changed' });
+    /** A task of the caller's at version 2 (its ETag is "2"). */
+    const taskAtVersion2 = async (): Promise<ApiTask> => {
+      const task = await createTask(t.http, user, { title: 'kept' });
+      return (await patch(task.id, { title: 'kept' }).expect(200)).body as ApiTask;
+    };
+
+    it.each(['"1"', 'W/"2"', '"1", "3"', '"abc"'])('DELETE with If-Match %p (not the current strong ETag "2") is 412 and deletes nothing', async (ifMatch) => {
+      const task = await taskAtVersion2();
+      const before = await taskRow(t.db, task.id);
+      expectProblem(await remove(task.id, { 'If-Match': ifMatch }), 412);
+      expect(await taskRow(t.db, task.id)).toEqual(before);
+      await get(task.id, {}).expect(200);
+    });
+
+    it.each(['"2"', '*', '"1", "2"', 'W/"2", "2"'])('DELETE with If-Match %p (naming the current ETag "2") deletes: 204', async (ifMatch) => {
+      const task = await taskAtVersion2();
+      await remove(task.id, { 'If-Match': ifMatch }).expect(204);
+      expect(await taskRow(t.db, task.id)).toBeUndefined();
+    });
+
+    it('a DELETE and a PATCH racing with the same If-Match: exactly one of them acts, the other is refused', async () => {
+      for (let round = 0; round < 5; round++) {
+        const task = await createTask(t.http, user);
+        const [deleted, patched] = await Promise.all([remove(task.id, { 'If-Match': '"1"' }), change(task.id, { 'If-Match': '"1"' })]);
+        const row = await taskRow(t.db, task.id);
+        if (deleted.status === 204) {
+          expect(patched.status).toBe(404); // it came second: the task was gone
+          expect(row).toBeUndefined();
+        } else {
+          expect({ deleted: deleted.status, patched: patched.status }).toEqual({ deleted: 412, patched: 200 });
+          expect(row).toMatchObject({ title: 'changed', version: 2 });
+        }
+      }
+    });
+
+    it.each(['"2"', 'W/"2"', '*', '"7", "2"', 'W/"7", W/"2"', ' , "2" ,'])(
+      'GET with If-None-Match %p (listing the current ETag, weak comparison) is 304 with the ETag and no body',
+      async (ifNoneMatch) => {
+        const task = await taskAtVersion2();
+        const res = await get(task.id, { 'If-None-Match': ifNoneMatch }).expect(304);
+        expect(res.headers.etag).toBe('"2"');
+        expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.text ?? '').toBe('');
+        expect(res.headers['content-length'] ?? '0').toBe('0');
+        expect(res.headers['content-type']).toBeUndefined();
+      },
+    );
+
+    it.each(['"1"', 'W/"1"', '"abc"', '"3", W/"4"'])('GET with If-None-Match %p (not listing the current ETag) is 200 with the task', async (ifNoneMatch) => {
+      const task = await taskAtVersion2();
+      const res = await get(task.id, { 'If-None-Match': ifNoneMatch }).expect(200);
+      expect(res.body).toEqual(task);
+      expect(res.headers.etag).toBe('"2"');
+    });
+
+    it('GET with the ETag of a copy that has since changed is 200 with the new version', async () => {
+      const task = await createTask(t.http, user, { title: 'v1' });
+      await get(task.id, { 'If-None-Match': '"1"' }).expect(304);
+      await patch(task.id, { title: 'v2' }).expect(200);
+      const res = await get(task.id, { 'If-None-Match': '"1"' }).expect(200);
+      expect(res.body).toMatchObject({ title: 'v2', version: 2 });
+      expect(res.headers.etag).toBe('"2"');
+    });
+
+    it('GET honours If-Match as PATCH does: 412 for a stale or weak tag, 200 for the current one', async () => {
+      const task = await taskAtVersion2();
+      expectProblem(await get(task.id, { 'If-Match': '"1"' }), 412);
+      expectProblem(await get(task.id, { 'If-Match': 'W/"2"' }), 412);
+      await get(task.id, { 'If-Match': '"2"' }).expect(200);
+      // If-Match is evaluated first: a false one is 412 even when If-None-Match would give 304
+      expectProblem(await get(task.id, { 'If-Match': '"1"', 'If-None-Match': '"2"' }), 412);
+    });
+
+    it.each([
+      ['PATCH', '*'],
+      ['PATCH', '"2"'],
+      ['PATCH', 'W/"2"'],
+      ['DELETE', '*'],
+      ['DELETE', '"2"'],
+      ['DELETE', '"7", W/"2"'],
+    ])('%s with If-None-Match %p on an existing task (at "2") is 412 and changes nothing', async (method, ifNoneMatch) => {
+      const task = await taskAtVersion2();
+      const before = await taskRow(t.db, task.id);
+      const call = method === 'PATCH' ? change : remove;
+      const res = await call(task.id, { 'If-None-Match': ifNoneMatch });
+      expectProblem(res, 412);
+      expect(res.body.detail).toMatch(/If-None-Match/);
+      expect(await taskRow(t.db, task.id)).toEqual(before);
+    });
+
+    it('PATCH and DELETE with an If-None-Match that does not list the current ETag go ahead', async () => {
+      const task = await taskAtVersion2();
+      const patched = await change(task.id, { 'If-None-Match': '"1", W/"3"' }).expect(200);
+      expect(patched.headers.etag).toBe('"3"');
+      await remove(task.id, { 'If-Match': '"3"', 'If-None-Match': '"1"' }).expect(204);
+      expect(await taskRow(t.db, task.id)).toBeUndefined();
+    });
+
+    it.each([
+      ['If-Match', '"1"'],
+      ['If-Match', '*'],
+      ['If-Match', 'W/"1"'],
+      ['If-None-Match', '*'],
+      ['If-None-Match', '"1"'],
+      ['If-None-Match', '"99"'],
+    ])("a missing or another user's task is 404 before %s %p is looked at, on GET, PATCH and DELETE", async (header, value) => {
+      const theirs = await createTask(t.http, other, { title: 'not yours' });
+      const before = await taskRow(t.db, theirs.id);
+      for (const id of [theirs.id, randomUUID()]) {
+        expectProblem(await get(id, { [header]: value }), 404);
+        expectProblem(await change(id, { [header]: value }), 404);
+        expectProblem(await remove(id, { [header]: value }), 404);
+      }
+      expect(await taskRow(t.db, theirs.id)).toEqual(before);
+    });
+
+    it.each(['3', 'garbage', '"1', '*, "1"', '', 'w/"1"'])('If-None-Match %p is 400 naming the header on GET, PATCH and DELETE; nothing changes', async (ifNoneMatch) => {
+      const task = await taskAtVersion2();
+      const before = await taskRow(t.db, task.id);
+      for (const call of [get, change, remove]) expectInvalid(await call(task.id, { 'If-None-Match': ifNoneMatch }), 'If-None-Match');
+      expect(await taskRow(t.db, task.id)).toEqual(before);
+    });
+
+    it.each(['3', 'garbage', ''])('If-Match %p is 400 naming the header on DELETE; nothing is deleted', async (ifMatch) => {
+      const task = await taskAtVersion2();
+      expectInvalid(await remove(task.id, { 'If-Match': ifMatch }), 'If-Match');
+      expect(await taskRow(t.db, task.id)).toBeDefined();
+    });
+
+    it.each(['3', 'garbage', '"1', '*, "1"', ''])('If-Match %p is 400 naming the header on PATCH, and nothing is written', async (ifMatch) => {
+      const task = await createTask(t.http, user, { title: 'kept' });
+      expectInvalid(await change(task.id, { 'If-Match': ifMatch }), 'If-Match');
+      expect((await request(t.http).get(`/tasks/${task.id}`).set(user.auth).expect(200)).body).toMatchObject({ title: 'kept', version: 1 });
+    });
+
+    it('a weak If-Match never matches on PATCH, even of the current version: 412 that says why', async () => {
+      const task = await createTask(t.http, user, { title: 'kept' });
+      const res = await change(task.id, { 'If-Match': 'W/"1"' });
+      expectProblem(res, 412);
+      expect(res.body.detail).toMatch(/weak/i);
+      expect(res.body.detail).toMatch(/never match/i);
+      expect((await request(t.http).get(`/tasks/${task.id}`).set(user.auth).expect(200)).body).toMatchObject({ title: 'kept', version: 1 });
+    });
+
+    it('a weak If-Match on a missing task is still 404, and a stale strong tag still says the task has changed', async () => {
+      await change('00000000-0000-4000-8000-000000000000', { 'If-Match': 'W/"1"' }).expect(404);
+      const task = await createTask(t.http, user);
+      const res = await change(task.id, { 'If-Match': '"7"' });
+      expectProblem(res, 412);
+      expect(res.body.detail).not.toMatch(/weak/i);
     });
   });
 
@@ -297,12 +452,12 @@ describe('tasks CRUD', () => {
     });
 
     it.each(['0', '101', '-1', '1.5', '1e1', 'abc', '', ' 5', '0x10', '99999'])('refuses limit=%p: 400 naming limit', async (limit) => {
-      expectFieldError(await list(`?limit=${encodeURIComponent(limit)}`), 'limit');
+      expectInvalid(await list(`?limit=${encodeURIComponent(limit)}`), 'limit');
     });
 
     it('refuses a repeated parameter', async () => {
-      expectFieldError(await list('?limit=5&limit=6'), 'limit');
-      expectFieldError(await list('?completed=true&completed=false'), 'completed');
+      expectInvalid(await list('?limit=5&limit=6'), 'limit');
+      expectInvalid(await list('?completed=true&completed=false'), 'completed');
     });
 
     it.each(['true', 'false'])('filters completed=%s', async (value) => {
@@ -312,7 +467,7 @@ describe('tasks CRUD', () => {
     });
 
     it.each(['TRUE', 'yes', '1', '0', '', 'null'])('refuses completed=%p: 400 naming completed', async (value) => {
-      expectFieldError(await list(`?completed=${value}`), 'completed');
+      expectInvalid(await list(`?completed=${value}`), 'completed');
     });
 
     it.each([
@@ -322,11 +477,31 @@ describe('tasks CRUD', () => {
       ['a tampered cursor', 'WyIyMDI1LTAxLTAyVDAzOjA0OjA1LjY3OFoiLCJub3QtYS11dWlkIl0'],
       ['overlong', 'A'.repeat(5000)],
     ])('refuses a cursor that is %s: 400 naming cursor, never 500', async (_name, cursor) => {
-      expectFieldError(await list(`?cursor=${encodeURIComponent(cursor)}`), 'cursor');
+      expectInvalid(await list(`?cursor=${encodeURIComponent(cursor)}`), 'cursor');
+    });
+
+    /** A cursor as this service writes them (base64url of [createdAt, id]) at the given instant. */
+    const cursorAt = (createdAt: string) => Buffer.from(JSON.stringify([createdAt, randomUUID()])).toString('base64url');
+
+    it.each(['0000-01-01T00:00:00.000Z', '0000-12-31T23:59:59.999Z'])(
+      'refuses a well-formed cursor at %s (year 0, which PostgreSQL cannot store): 400 naming cursor',
+      async (createdAt) => {
+        const res = await list(`?cursor=${cursorAt(createdAt)}`);
+        expectInvalid(res, 'cursor');
+        expect(res.body.errors).toEqual([expect.objectContaining({ field: 'cursor' })]);
+      },
+    );
+
+    it.each([
+      ['0001-01-01T00:00:00.000Z', 0],
+      ['9999-12-31T23:59:59.999Z', 20],
+    ])('pages from a cursor at %s, the edge of what a cursor can carry', async (createdAt, count) => {
+      const res = await list(`?cursor=${cursorAt(createdAt)}`).expect(200);
+      expect(res.body.items).toHaveLength(count);
     });
 
     it('refuses an unknown query parameter', async () => {
-      expectFieldError(await list('?userId=someone'), 'userId');
+      expectInvalid(await list('?userId=someone'), 'userId');
     });
 
     it('needs a token', async () => {

@@ -13,10 +13,11 @@ import { promisify } from 'node:util';
 import { Client } from 'pg';
 import request from 'supertest';
 import { loadConfig } from '../../src/config/app-config';
-import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { EmbeddedPostgres } from '../../src/database/embedded';
 import { ormOptions } from '../../src/database/orm-options';
 import { startApp, TEST_JWT_SECRET } from '../support/test-app';
 import { freePort } from '../support/free-port';
+import { sleep } from '../support/wait';
 
 const run = promisify(execFile);
 const SSL_OF_THIS_CONNECTION = 'select ssl, version from pg_stat_ssl where pid = pg_backend_pid()';
@@ -102,7 +103,7 @@ describe('TLS to PostgreSQL', () => {
     await superQuery('alter system set ssl = on');
     await superQuery('select pg_reload_conf()');
     for (let i = 0; i < 50 && (await superQuery<{ ssl: string }>('show ssl'))[0].ssl !== 'on'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
     await superQuery('create database tls_app');
   }, 120_000);

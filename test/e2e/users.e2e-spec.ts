@@ -1,6 +1,7 @@
 import request, { Response } from 'supertest';
 import { expectInvalid, expectProblem } from '../support/problem-assertions';
-import { createTestApp, registerUser, RegisteredUser, TestApp } from '../support/test-app';
+import { taskCount } from '../support/tasks';
+import { registerUser, RegisteredUser, TestApp, useTestApp } from '../support/test-app';
 
 // every registration and login runs argon2id: slow on a busy 2-core machine
 jest.setTimeout(120_000);
@@ -17,20 +18,11 @@ async function storedUser(t: TestApp, id: string): Promise<{ email: string; name
   return rows[0];
 }
 
-async function taskCount(t: TestApp, userId: string): Promise<number> {
-  const { rows } = await t.db.query<{ n: number }>('select count(*)::int as n from tasks where user_id = $1', [userId]);
-  return rows[0].n;
-}
-
 describe('users', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let user: RegisteredUser;
   beforeAll(async () => {
-    t = await createTestApp();
     user = await registerUser(t.http);
-  });
-  afterAll(async () => {
-    await t.close();
   });
 
   describe('GET /users/me', () => {
@@ -74,6 +66,14 @@ describe('users', () => {
       const res = await request(t.http).patch('/users/me').set(user.auth).send({ name: null }).expect(200);
       expect(res.body.name).toBeNull();
       expect((await storedUser(t, user.id))!.name).toBeNull();
+    });
+
+    it('refuses a lone surrogate in a name: 400 naming name', async () => {
+      expectInvalid(await request(t.http).patch('/users/me').set(user.auth).send({ name: '\ud83d' }), 'name');
+    });
+
+    it('accepts a well-formed pair (an emoji)', async () => {
+      await request(t.http).patch('/users/me').set(user.auth).send({ name: 'Ada \ud83d\ude00' }).expect(200);
     });
 
     describe('answers 400 and writes nothing', () => {
@@ -122,15 +122,15 @@ describe('users', () => {
       for (const owner of [doomed, doomed, doomed, bystander, bystander]) {
         await request(t.http).post('/tasks').set(owner.auth).send({ title: `task of ${owner.email}` }).expect(201);
       }
-      expect(await taskCount(t, doomed.id)).toBe(3);
+      expect(await taskCount(t.db, doomed.id)).toBe(3);
     });
 
     it('answers 204 with no body, and removes the account and every task it owned, and only those', async () => {
       const res = await request(t.http).delete('/users/me').set(doomed.auth).expect(204);
       expect(res.text).toBe('');
       expect(await storedUser(t, doomed.id)).toBeUndefined();
-      expect(await taskCount(t, doomed.id)).toBe(0);
-      expect(await taskCount(t, bystander.id)).toBe(2);
+      expect(await taskCount(t.db, doomed.id)).toBe(0);
+      expect(await taskCount(t.db, bystander.id)).toBe(2);
       await request(t.http).get('/users/me').set(bystander.auth).expect(200);
     });
 
@@ -147,7 +147,7 @@ describe('users', () => {
         expectProblem(res, 401);
         expect(res.headers['www-authenticate']).toBe('Bearer');
       }
-      expect(await taskCount(t, doomed.id)).toBe(0);
+      expect(await taskCount(t.db, doomed.id)).toBe(0);
     });
 
     it('refuses the deleted account’s password, and lets the e-mail register again as a new account', async () => {

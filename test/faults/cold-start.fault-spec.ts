@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 5: the service starts while the database is still down. Brought up a few seconds later, the
+ * The service starts while the database is still down. Brought up a few seconds later, the
  * service becomes ready on its own within the configured deadline; past the deadline it exits non-zero with
  * one clear line.
  */
@@ -8,7 +8,7 @@ import { request, registerUser } from './support/http';
 import type { PgInstance } from './support/pg-instance';
 import { sleep } from './support/util';
 
-describe('cold start with the database down (item 5)', () => {
+describe('cold start with the database down', () => {
   const res = new Resources();
   let pg: PgInstance;
 

@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 4: PostgreSQL is stopped while requests are running. Each request answers 503 with
+ * PostgreSQL is stopped while requests are running. Each request answers 503 with
  * Retry-After within 5 s (no hang), /health/ready is 503, /health/live is 200, the process stays up; once
  * PostgreSQL is started again, requests succeed without restarting the service.
  */
@@ -11,7 +11,7 @@ import { sleep } from './support/util';
 
 const BUDGET_MS = 5000;
 
-describe('database down under load (item 4)', () => {
+describe('database down under load', () => {
   const res = new Resources();
   let pg: PgInstance;
   let service: ServiceProcess;

@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 10: a user deletes their account while creating tasks. No orphan task is left, nothing is
+ * A user deletes their account while creating tasks. No orphan task is left, nothing is
  * answered 500, and no create that reaches the service after the deletion was answered succeeds.
  */
 import { Resources, summarize } from './support/fixture';
@@ -11,7 +11,7 @@ import { sleep } from './support/util';
 const ROUNDS = 5;
 const WRITERS = 8;
 
-describe('deleting a user while that user creates tasks (item 10)', () => {
+describe('deleting a user while that user creates tasks', () => {
   const res = new Resources();
   let pg: PgInstance;
   let service: ServiceProcess;

@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 2: the whole e2e suite (`npm test`) through PgBouncer configured like Neon's pooler
+ * The whole e2e suite (`npm test`) through PgBouncer configured like Neon's pooler
  * (transaction pooling, SCRAM-SHA-256, ignore_startup_parameters empty) in front of a PostgreSQL 15 of its
  * own whose `app` role is no superuser but may create databases (the e2e harness creates one per test file,
  * through the bouncer too). Run by test/faults/run-e2e-through-pgbouncer.sh; arguments go to `npm test`.
@@ -43,7 +43,8 @@ async function main(): Promise<number> {
       cwd: REPO_ROOT,
       stdio: 'inherit',
       // the fail-fast tests of the server's own refusals need the server itself: PgBouncer masks them as 08P01
-      env: { ...process.env, TEST_DATABASE_URL: url, TEST_DIRECT_DATABASE_URL: pg.appUrl() },
+      // the checks of what was stored read past row-level security, as the superuser, straight to the server
+      env: { ...process.env, TEST_DATABASE_URL: url, TEST_DIRECT_DATABASE_URL: pg.appUrl(), TEST_SUPERUSER_URL: pg.superUrl() },
     });
     const code = await new Promise<number>((resolve) => child!.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
     const problems = ((await bouncer?.log()) ?? '').split('\n').filter((l) => /WARNING|ERROR|FATAL/.test(l) && !/closing because: (client close request|client unexpected eof)/.test(l));

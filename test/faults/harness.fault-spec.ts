@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { PgBouncer } from './support/pgbouncer';
 import { PgInstance } from './support/pg-instance';
 import { TcpProxy } from './support/tcp-proxy';
+import { sleep } from './support/util';
 
 async function appQuery(connectionString: string, sql: string, ssl?: object, timeoutMs = 3000) {
   const client = new Client({ connectionString, ssl, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
@@ -51,7 +52,7 @@ describe('fault harness', () => {
     held.on('error', (e) => errors.push(e));
     await held.connect();
     expect(await pg.terminateBackends()).toBeGreaterThanOrEqual(1);
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     expect(errors.length).toBeGreaterThanOrEqual(1);
     await held.end().catch(() => undefined);
   });
@@ -105,7 +106,7 @@ describe('fault harness', () => {
       open.on('error', (e) => openErrors.push(e));
       await open.connect();
       proxy.setMode({ kind: 'reset' });
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       expect(openErrors.map((e) => (e as NodeJS.ErrnoException).code)).toContain('ECONNRESET');
       await expect(appQuery(url, 'select 1')).rejects.toThrow(/ECONNRESET|Connection terminated/);
       proxy.setMode({ kind: 'pass' });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Debian packages the fault suite needs: PgBouncer (item 2 and the harness self-check) and openssl (TLS
-# certificates for item 1). PostgreSQL 15's server binaries (/usr/lib/postgresql/15/bin) come with the machine.
+# Debian packages the fault suite needs: PgBouncer (the PgBouncer scenarios and the harness self-check) and openssl (TLS
+# certificates for the TLS scenario). PostgreSQL 15's server binaries (/usr/lib/postgresql/15/bin) come with the machine.
 set -euo pipefail
 if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ] || ! command -v openssl >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive

@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 8: a network between service and database that stops answering, resets, or is slow (a TCP
+ * A network between service and database that stops answering, resets, or is slow (a TCP
  * proxy of the test's own). Requests answer 503 within the configured timeout budget instead of hanging,
  * and recover once the proxy passes traffic again. A statement that exceeds the statement timeout is a 503
  * and leaves the connection usable.
@@ -15,7 +15,7 @@ import { sleep } from './support/util';
 /** The contract's budget (the defaults: connect 3 s, acquire 4 s, statement 4 s all fit in it). */
 const BUDGET_MS = 5000;
 
-describe('a network that stops answering (item 8)', () => {
+describe('a network that stops answering', () => {
   const res = new Resources();
   let pg: PgInstance;
   let proxy: TcpProxy;
@@ -230,7 +230,7 @@ describe('a network that stops answering (item 8)', () => {
   });
 });
 
-describe('a statement over the statement timeout (item 8)', () => {
+describe('a statement over the statement timeout', () => {
   const res = new Resources();
   let pg: PgInstance;
   let service: ServiceProcess;

@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 6: concurrent creates and updates from several users while PostgreSQL is restarted (fast,
+ * Concurrent creates and updates from several users while PostgreSQL is restarted (fast,
  * then immediate shutdown). Afterwards every create answered 201 exists exactly once, every update answered
  * 200 is visible, and no failed request left half-written state.
  *
@@ -8,7 +8,8 @@
  * every request was applied at most once.
  */
 import { contractViolations, Load, Resources, summarize, type OpResult } from './support/fixture';
-import { listAllTasks, request, registerUser, type TaskJson, type TestUser } from './support/http';
+import type { ApiTask } from '../support/tasks';
+import { listAllTasks, request, registerUser, type TestUser } from './support/http';
 import type { PgInstance } from './support/pg-instance';
 import type { ServiceProcess } from './support/service';
 import { sleep, waitFor } from './support/util';
@@ -17,7 +18,7 @@ const USERS = 4;
 const CREATORS_PER_USER = 2;
 const BUDGET_MS = 5000;
 
-describe('no acknowledged write lost across database restarts (item 6)', () => {
+describe('no acknowledged write lost across database restarts', () => {
   const res = new Resources();
   let pg: PgInstance;
   let service: ServiceProcess;
@@ -82,7 +83,7 @@ describe('no acknowledged write lost across database restarts (item 6)', () => {
 
     for (let u = 0; u < USERS; u++) {
       const tasks = await listAllTasks(base, users[u].token);
-      const byId = new Map<string, TaskJson>();
+      const byId = new Map<string, ApiTask>();
       const titleCount = new Map<string, number>();
       for (const t of tasks) {
         expect(byId.has(t.id)).toBe(false); // the listing gives each task once

@@ -1,6 +1,5 @@
 /**
- * Issue 5, item 2 (the service itself; the e2e suite runs through PgBouncer in run-e2e-through-pgbouncer.sh):
- * the built service behind PgBouncer configured like Neon's pooler (transaction pooling, SCRAM,
+ * The built service behind PgBouncer configured like Neon's pooler (transaction pooling, SCRAM,
  * ignore_startup_parameters empty): it migrates and serves through it, survives the server connections
  * behind the pooler being cut and the pooler itself restarting.
  */
@@ -13,7 +12,7 @@ import { sleep } from './support/util';
 
 const BUDGET_MS = 5000;
 
-describe('the service through PgBouncer in transaction mode (item 2)', () => {
+describe('the service through PgBouncer in transaction mode', () => {
   const res = new Resources();
   let pg: PgInstance;
   let bouncer: PgBouncer;
@@ -101,5 +100,42 @@ describe('the service through PgBouncer in transaction mode (item 2)', () => {
     const user = await registerUser(second.baseUrl, 'pgb-direct');
     expect((await request(second.baseUrl, 'POST', '/tasks', { token: user.token, body: { title: 'two instances' }, timeoutMs: 10_000 })).status).toBe(201);
     expect((await second.stop()).code).toBe(0);
+  });
+});
+
+describe('two users through one server connection of PgBouncer in transaction mode', () => {
+  const res = new Resources();
+  let pg: PgInstance;
+  let service: ServiceProcess;
+
+  beforeAll(async () => {
+    pg = await res.pg({ name: 'bouncer-one' });
+    // one server connection for every transaction of the service: the row-level security setting of one user's
+    // transaction must not outlive it on the connection the next user's transaction gets
+    const bouncer = await res.bouncer(pg, { poolSize: 1 });
+    // migrations on the direct URL, as documented: MikroORM's migrator checks the database on a second
+    // connection while its transaction holds the first, which a one-connection pool cannot give
+    service = await res.service({ name: 'pgbouncer-one', env: { DATABASE_URL: bouncer.url(), DATABASE_DIRECT_URL: pg.appUrl(), DATABASE_POOL_MAX: '8' } });
+  });
+  afterAll(() => res.teardown());
+
+  it("never shows one user's rows to the other when their requests interleave", async () => {
+    const [alice, bob] = await Promise.all([registerUser(service.baseUrl, 'one-alice'), registerUser(service.baseUrl, 'one-bob')]);
+    const create = (user: TestUser, i: number) => request(service.baseUrl, 'POST', '/tasks', { token: user.token, body: { title: `${user.email} ${i}` }, timeoutMs: 20_000 });
+    const created = await Promise.all([0, 1, 2].flatMap((i) => [create(alice, i), create(bob, i)]));
+    expect(created.map((r) => r.status)).toEqual(Array(6).fill(201));
+    const own = (user: TestUser) => created.filter((r) => String((r.body as { title: string }).title).startsWith(user.email)).map((r) => (r.body as { id: string }).id).sort();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const [user, other] = i % 2 ? [alice, bob] : [bob, alice];
+        if (i % 4 < 2) return request(service.baseUrl, 'GET', '/tasks?limit=100', { token: user.token, timeoutMs: 20_000 }).then((r) => ({ user, r, kind: 'list' }));
+        return request(service.baseUrl, 'GET', `/tasks/${own(other)[i % 3]}`, { token: user.token, timeoutMs: 20_000 }).then((r) => ({ user, r, kind: 'other' }));
+      }),
+    );
+    for (const { user, r, kind } of results) {
+      if (kind === 'other') expect(r.status).toBe(404);
+      else expect({ status: r.status, ids: ((r.body as { items?: { id: string }[] }).items ?? []).map((t) => t.id).sort() }).toEqual({ status: 200, ids: own(user) });
+    }
+    expect(await pg.backendCount()).toBeLessThanOrEqual(1);
   });
 });

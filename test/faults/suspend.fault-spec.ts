@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 3: Neon's compute suspends: with the service idle and its pool warm, every server connection
+ * Neon's compute suspends: with the service idle and its pool warm, every server connection
  * is terminated (pg_terminate_backend). The next requests succeed or, at worst, get a 503 with Retry-After
  * within 5 s; no 500, no crash; and within a few seconds every request succeeds again.
  */
@@ -12,7 +12,7 @@ import { sleep } from './support/util';
 const BUDGET_MS = 5000;
 const RECOVERY_MS = 5000;
 
-describe('compute suspend: every connection terminated (item 3)', () => {
+describe('compute suspend: every connection terminated', () => {
   const res = new Resources();
   let pg: PgInstance;
   let service: ServiceProcess;

@@ -1,5 +1,5 @@
 /**
- * Issue 16: the service as a fleet. HAProxy (deploy/haproxy.cfg, and the plainest health-checked set-up) in
+ * The service as a fleet. HAProxy (deploy/haproxy.cfg, and the plainest health-checked set-up) in
  * front of three instances of the production build, one PostgreSQL database and one Redis. Proves, through
  * the balancer, that registration, login and task CRUD work whichever instance answers, that a token of one
  * instance works on every other, that the failed-login limit is one shared count, and that a rolling restart
@@ -13,13 +13,13 @@ import { Client } from 'pg';
 import { privateBuild, removePrivateBuild } from '../support/built-server';
 import { freePort } from '../support/free-port';
 import { exampleConfig, HaproxyProcess, plainestConfig, type Backend } from './support/haproxy';
-import { adminQuery, call, databaseUrl, Instance, keepAliveAgent, REDIS_URL, type HttpResult } from './support/fleet';
+import { superuserUrlFor } from '../support/test-database';
+import { sleep } from '../support/wait';
+import { call, createFleetDatabase, Instance, keepAliveAgent, REDIS_URL, type HttpResult } from './support/fleet';
 
 const PASSWORD = 'correct horse battery staple';
 const LOOPS = 20;
 const FIGURES_FILE = path.resolve(__dirname, '..', '.tmp', 'fleet', 'roll-figures.json');
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface User {
   email: string;
@@ -35,9 +35,9 @@ interface Outcome {
   server?: string;
 }
 
-describe('three instances behind HAProxy (issue 16)', () => {
+describe('three instances behind HAProxy', () => {
   const run = `${process.pid}_${randomBytes(3).toString('hex')}`;
-  const dbName = `ts_fleet_${run}`;
+  let database: { url: string; drop(): Promise<void> } | undefined;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'task-service-fleet-'));
   let mainJs: string;
   let instances: Instance[] = [];
@@ -47,14 +47,16 @@ describe('three instances behind HAProxy (issue 16)', () => {
 
   beforeAll(async () => {
     mainJs = await privateBuild();
-    await adminQuery(`create database ${dbName}`);
+    database = await createFleetDatabase();
     const ports = [await freePort(), await freePort(), await freePort()];
     backends = ports.map((port, i) => ({ name: `app${i + 1}`, port }));
     const env = {
-      DATABASE_URL: databaseUrl(dbName),
+      DATABASE_URL: database.url,
       REDIS_URL,
       // this run's own counts in the shared Redis
       REDIS_KEY_PREFIX: `ts-fleet-${run}:`,
+      // every user of this run registers from the balancer's one address
+      REGISTER_IP_MAX: '1000',
       // a control experiment (FLEET_DRAIN_DELAY_MS=0 shows what the drain prevents); unset: the service's default
       ...(process.env.FLEET_DRAIN_DELAY_MS ? { SHUTDOWN_DRAIN_DELAY_MS: process.env.FLEET_DRAIN_DELAY_MS } : {}),
     };
@@ -67,7 +69,7 @@ describe('three instances behind HAProxy (issue 16)', () => {
   afterAll(async () => {
     await proxy?.stop().catch(() => undefined);
     for (const instance of instances) await instance.kill();
-    await adminQuery(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
+    await database?.drop().catch(() => undefined);
     removePrivateBuild(mainJs);
     rmSync(dir, { recursive: true, force: true });
     if (Object.keys(figures).length) {
@@ -219,7 +221,8 @@ describe('three instances behind HAProxy (issue 16)', () => {
       } while (cursor);
     }
     const lost = [...acknowledged.keys()].filter((id) => listed.get(id) !== 1);
-    const db = new Client({ connectionString: databaseUrl(dbName) });
+    // as the superuser: past row-level security, every user's rows
+    const db = new Client({ connectionString: superuserUrlFor(database!.url) });
     await db.connect();
     const duplicates = (
       await db.query<{ title: string; n: string }>(`select title, count(*) as n from tasks where title like $1 group by title having count(*) > 1`, [`roll-${kind}-%`])

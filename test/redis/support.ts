@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { cleanEnv, freePort, JWT_SECRET, ServerProcess } from '../support/built-server';
-import { queryOnce } from '../support/test-database';
+import { cleanEnv, freePort, JWT_SECRET, privateBuild, removePrivateBuild, ServerProcess } from '../support/built-server';
+import { createServiceDatabase, dropDatabase, useTestServer } from '../support/test-database';
+import { sleep } from '../support/wait';
 
 export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 const ADMIN_URL = process.env.REDIS_SUITE_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A key prefix of this run's own, so that runs (and test files) never share a count. */
 export function uniquePrefix(): string {
@@ -30,15 +29,58 @@ export async function deleteKeys(prefix: string, url = REDIS_URL): Promise<void>
   }
 }
 
-const admin = (sql: string): Promise<void> => queryOnce(ADMIN_URL, sql);
-
-/** An empty database of this test file's own on the machine's PostgreSQL; the service migrates it on start. */
+/**
+ * An empty database of this test file's own on the machine's PostgreSQL, owned by the service's ordinary role
+ * (row-level security holds for it, as a production start requires); the service migrates it on start.
+ */
 export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `ts_redis_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await admin(`create database "${name}"`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`drop database if exists "${name}" with (force)`) };
+  await useTestServer(ADMIN_URL, 'ts_redis');
+  const url = await createServiceDatabase();
+  return { url, drop: () => dropDatabase(url) };
+}
+
+/** For a test file: a private build and a database of its own, made before its tests and removed after them. */
+export function useBuildAndDatabase(): { mainJs: string; url: string } {
+  const fixture = { mainJs: '', url: '' };
+  let database: { url: string; drop(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    fixture.mainJs = await privateBuild();
+    database = await createDatabase();
+    fixture.url = database.url;
+  }, 600_000);
+  afterAll(async () => {
+    await database?.drop();
+    removePrivateBuild(fixture.mainJs);
+  });
+  return fixture;
+}
+
+let addresses = 0;
+
+/** Another client address (TRUST_PROXY=loopback reads it from X-Forwarded-For) in `network`, e.g. '203.0.113'. */
+export function clientAddress(network: string): string {
+  return `${network}.${(addresses++ % 250) + 1}`;
+}
+
+/** A redis-server of a describe block's own, and one service process using it. */
+export interface OwnRedis {
+  redis: RedisServer;
+  service: Service;
+}
+
+/** For a describe block: its own Redis (one it can stop) and a service on it, both ended after the block. */
+export function useOwnRedis(files: { mainJs: string; url: string }, env: Record<string, string> = {}): OwnRedis {
+  const prefix = uniquePrefix();
+  const own = {} as OwnRedis;
+  beforeAll(async () => {
+    own.redis = await RedisServer.start();
+    own.service = await startService(files.mainJs, { DATABASE_URL: files.url, ...env, REDIS_URL: own.redis.url, REDIS_KEY_PREFIX: prefix });
+  });
+  afterAll(async () => {
+    await own.service?.process.kill();
+    await own.redis?.stop();
+  });
+  return own;
 }
 
 export interface Service {

@@ -5,9 +5,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { request, type HttpResult } from './http-client';
+import { serviceNode } from './service-node';
+import { createMigratedDatabase, dropDatabase } from './test-database';
+import { sleep } from './wait';
 export { freePort } from './free-port';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -15,7 +18,6 @@ export const MAIN_JS = path.join(REPO_ROOT, 'dist', 'src', 'main.js');
 export const JWT_SECRET = 'built-server-test-jwt-secret-0123456789abcdef';
 
 const run = promisify(execFile);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What the build reads: when any of it is newer than dist/src/main.js, the build is stale. */
 function newestSourceMtime(): number {
@@ -110,20 +112,36 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+export interface SpawnOptions {
+  /** in a process group of its own, so that what npm starts can be ended with it */
+  detached?: boolean;
+  /** sees the output (stdout and stderr) as it comes, e.g. to copy it to a log file */
+  onOutput?: (chunk: string) => void;
+}
+
 /** A spawned process with its output collected. */
 export class ServerProcess {
   stdout = '';
   stderr = '';
   exit?: Exit;
+  /** Date.now() at the exit */
+  exitedAt?: number;
   readonly exited: Promise<Exit>;
   readonly child: ChildProcess;
 
-  private constructor(command: string, args: string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+  private constructor(command: string, args: string[], env: NodeJS.ProcessEnv, options: SpawnOptions = {}) {
+    this.child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached });
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      options.onOutput?.(chunk);
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      options.onOutput?.(chunk);
+    });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
+        this.exitedAt = Date.now();
         this.exit = { code, signal };
         resolve(this.exit);
       });
@@ -131,13 +149,13 @@ export class ServerProcess {
   }
 
   /** `node dist/src/main.js` (or the given build, see privateBuild) with exactly `env` (see cleanEnv). */
-  static node(env: NodeJS.ProcessEnv, mainJs = MAIN_JS): ServerProcess {
-    return new ServerProcess(process.execPath, [mainJs], env);
+  static node(env: NodeJS.ProcessEnv, mainJs = MAIN_JS, options?: SpawnOptions): ServerProcess {
+    return new ServerProcess(serviceNode(), [mainJs], env, options);
   }
 
   /** `npm run <script>`, as a process manager would start it. */
-  static npm(script: string, env: NodeJS.ProcessEnv): ServerProcess {
-    return new ServerProcess('npm', ['run', script], env);
+  static npm(script: string, env: NodeJS.ProcessEnv, options?: SpawnOptions): ServerProcess {
+    return new ServerProcess('npm', ['run', script], env, options);
   }
 
   get pid(): number {
@@ -177,14 +195,14 @@ export class ServerProcess {
     }
   }
 
-  /** Waits until GET /health/ready answers 200. */
-  async waitForReady(baseUrl: string, timeoutMs: number): Promise<void> {
+  /** Waits until GET /health/ready answers 200; resolves with Date.now() at that answer. */
+  async waitForReady(baseUrl: string, timeoutMs: number, probeTimeoutMs = 10_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (this.exit) throw new Error(`exited (${JSON.stringify(this.exit)}) before it was ready\n${this.output}`);
-      const status = await httpJson('GET', `${baseUrl}/health/ready`).then((res) => res.status, () => 0);
-      if (status === 200) return;
-      if (Date.now() > deadline) throw new Error(`not ready within ${timeoutMs} ms (last status ${status})\n${this.output}`);
+      const res = await request(baseUrl, 'GET', '/health/ready', { timeoutMs: probeTimeoutMs });
+      if (res.status === 200) return Date.now();
+      if (Date.now() > deadline) throw new Error(`not ready within ${timeoutMs} ms (last: ${res.status || res.error})\n${this.output}`);
       await sleep(200);
     }
   }
@@ -197,42 +215,13 @@ export class ServerProcess {
   }
 }
 
-export interface JsonResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+export type JsonResponse = HttpResult;
 
-/** One request on a fresh connection (no keep-alive agent to hold the process open). */
-export function httpJson(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request(
-      url,
-      {
-        method,
-        agent: false,
-        timeout: 10_000,
-        headers: { accept: 'application/json', ...(payload ? { 'content-type': 'application/json' } : {}), ...headers },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => {
-          let parsed: unknown = text;
-          try {
-            parsed = text ? JSON.parse(text) : undefined;
-          } catch {
-            // not JSON: keep the text
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: parsed });
-        });
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+/** One JSON request on a fresh connection (no keep-alive agent to hold the process open); no answer rejects. */
+export async function httpJson(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse> {
+  const res = await request(url, method, url, { body, headers, timeoutMs: 10_000 });
+  if (res.status === 0) throw new Error(`${method} ${url}: ${res.error}`);
+  return res;
 }
 
 /** Whether `pid` is a live process (a zombie, exited but not reaped, counts as gone). */
@@ -291,4 +280,37 @@ export async function register(baseUrl: string, email: string, password: string)
   const res = await httpJson('POST', `${baseUrl}/auth/register`, { email, password });
   if (res.status !== 201) throw new Error(`register answered ${res.status}: ${JSON.stringify(res.body)}`);
   return { token: res.body.accessToken, user: res.body.user };
+}
+
+export interface BuiltServerFixture {
+  /** the block's private build (see privateBuild) and migrated database, once its beforeAll has run */
+  mainJs: string;
+  url: string;
+  /** `node <mainJs>` with exactly `env` (see cleanEnv); killed after the test */
+  start(env: NodeJS.ProcessEnv): ServerProcess;
+}
+
+/** For a describe block: the built server on a migrated database of its own; what a test starts ends with it. */
+export function useBuiltServer(): BuiltServerFixture {
+  const processes: ServerProcess[] = [];
+  const fixture: BuiltServerFixture = {
+    mainJs: '',
+    url: '',
+    start(env) {
+      const server = ServerProcess.node(env, fixture.mainJs);
+      processes.push(server);
+      return server;
+    },
+  };
+  beforeAll(async () => {
+    [fixture.mainJs, fixture.url] = await Promise.all([privateBuild(), createMigratedDatabase()]);
+  }, 300_000);
+  afterEach(async () => {
+    for (const server of processes.splice(0)) await server.kill();
+  });
+  afterAll(async () => {
+    removePrivateBuild(fixture.mainJs);
+    if (fixture.url) await dropDatabase(fixture.url);
+  });
+  return fixture;
 }

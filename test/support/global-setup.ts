@@ -1,8 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
-import { ADMIN_URL_ENV, RUN_PREFIX_ENV } from './test-env';
+import { EmbeddedPostgres } from '../../src/database/embedded';
+import { RUN_PREFIX_ENV } from './test-env';
+import { prepareTestRoles } from './test-database';
 import { freePort } from './free-port';
 
 declare global {
@@ -18,12 +19,12 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   process.env[RUN_PREFIX_ENV] = `ts_test_${process.pid}`;
   if (process.env.TEST_DATABASE_URL) {
-    process.env[ADMIN_URL_ENV] = process.env.TEST_DATABASE_URL;
+    await prepareTestRoles(process.env.TEST_DATABASE_URL);
     return;
   }
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'task-service-test-'));
   const pg = await EmbeddedPostgres.start({ dataDir: path.join(tmpDir, 'pg'), port: await freePort(), log: () => undefined });
   globalThis.__EMBEDDED_TEST_PG__ = { pg, tmpDir };
   // the superuser's URL: the tests create and drop databases (the service's own role may not)
-  process.env[ADMIN_URL_ENV] = pg.adminUrl;
+  await prepareTestRoles(pg.adminUrl);
 }

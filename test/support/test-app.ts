@@ -7,7 +7,8 @@ import { AppModule } from '../../src/app.module';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { configureApp } from '../../src/http/configure-app';
 import { createHttpAdapter } from '../../src/http/http-adapter';
-import { createMigratedDatabase, dropDatabase } from './test-database';
+import { createMigratedDatabase, dropDatabase, superuserUrlFor } from './test-database';
+import { uniqueEmail } from './unique-email';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -15,7 +16,7 @@ export interface TestApp {
   app: NestFastifyApplication;
   http: Server;
   config: AppConfig;
-  /** Direct SQL on this file's database, to assert what was stored. */
+  /** Direct SQL on this file's database as a superuser (past row-level security), to arrange and assert what is stored. */
   db: Pool;
   close(): Promise<void>;
 }
@@ -39,10 +40,12 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     JWT_SECRET: TEST_JWT_SECRET,
     LOG_LEVEL: 'silent',
     MIGRATE_ON_START: 'false',
+    // every user of a test file registers from one address; the registration limit's own tests set theirs
+    REGISTER_IP_MAX: '100000',
     ...env,
   });
   const app = await startApp(config);
-  const db = new Pool({ connectionString: url, max: 2 });
+  const db = new Pool({ connectionString: superuserUrlFor(url), max: 2 });
   return {
     app,
     http: app.getHttpServer(),
@@ -83,11 +86,7 @@ export function useTestApp(env: Record<string, string> = {}): TestApp {
   return app;
 }
 
-let counter = 0;
-
-export function uniqueEmail(prefix = 'user'): string {
-  return `${prefix}-${process.pid}-${Date.now()}-${counter++}@example.com`;
-}
+export { uniqueEmail } from './unique-email';
 
 export interface RegisteredUser {
   id: string;

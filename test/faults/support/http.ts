@@ -1,78 +1,9 @@
-import http from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { request, type HttpResult } from '../../support/http-client';
+import type { ApiTask } from '../../support/tasks';
+import { sleep } from '../../support/wait';
 
-export interface HttpResult {
-  status: number; // 0: no HTTP answer (see error)
-  headers: http.IncomingHttpHeaders;
-  /** the parsed JSON answer (or its text): whatever the route answers, read field by field by the tests */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-  text: string;
-  ms: number;
-  error?: string;
-  startedAt: number;
-  endedAt: number;
-}
-
-export interface RequestOptions {
-  body?: unknown;
-  token?: string;
-  headers?: Record<string, string>;
-  /** the client gives up after this long (status 0, error 'client-timeout'): how a hang shows */
-  timeoutMs?: number;
-  agent?: http.Agent;
-  /** called once the request has been written to the socket */
-  onSent?: () => void;
-}
-
-/** A plain HTTP request that never throws: network errors and client time-outs come back as status 0. */
-export function request(baseUrl: string, method: string, path: string, options: RequestOptions = {}): Promise<HttpResult> {
-  const url = new URL(path, baseUrl);
-  const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
-  if (payload) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(payload.length);
-  }
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const startedAt = Date.now();
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (result: Omit<HttpResult, 'ms' | 'startedAt' | 'endedAt'>) => {
-      if (settled) return;
-      settled = true;
-      const endedAt = Date.now();
-      resolve({ ...result, ms: endedAt - startedAt, startedAt, endedAt });
-    };
-    const req = http.request(
-      url,
-      { method, headers, agent: options.agent ?? false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', (e) => finish({ status: 0, headers: {}, body: undefined, text: '', error: (e as NodeJS.ErrnoException).code ?? e.message }));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = text;
-          try {
-            body = text ? JSON.parse(text) : undefined;
-          } catch {
-            /* not JSON */
-          }
-          finish({ status: res.statusCode ?? 0, headers: res.headers, body, text });
-        });
-      },
-    );
-    if (options.timeoutMs) {
-      req.setTimeout(options.timeoutMs, () => {
-        finish({ status: 0, headers: {}, body: undefined, text: '', error: 'client-timeout' });
-        req.destroy();
-      });
-    }
-    req.on('error', (e) => finish({ status: 0, headers: {}, body: undefined, text: '', error: (e as NodeJS.ErrnoException).code ?? e.message }));
-    req.end(payload, () => options.onSent?.());
-  });
-}
+export { request, type HttpResult, type RequestOptions } from '../../support/http-client';
 
 export interface TestUser {
   id: string;
@@ -92,22 +23,13 @@ export async function registerUser(baseUrl: string, label = 'user', timeoutMs = 
     if (Date.now() > deadline || (res.status !== 503 && res.status !== 0)) {
       throw new Error(`register ${email}: ${res.status} ${res.error ?? ''} ${res.text.slice(0, 500)}`);
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
 }
 
-export interface TaskJson {
-  id: string;
-  title: string;
-  description: string | null;
-  completed: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
-
 /** Every task of a user, following nextCursor to the end. */
-export async function listAllTasks(baseUrl: string, token: string): Promise<TaskJson[]> {
-  const items: TaskJson[] = [];
+export async function listAllTasks(baseUrl: string, token: string): Promise<ApiTask[]> {
+  const items: ApiTask[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < 10_000; page++) {
     const path: string = `/tasks?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;

@@ -146,6 +146,16 @@ export class PgInstance {
     return url.toString();
   }
 
+  /** The superuser's URL, straight to the server (past any pooler and past row-level security). */
+  superUrl(database = 'postgres'): string {
+    const url = new URL('postgres://127.0.0.1/');
+    url.port = String(this.port);
+    url.username = 'postgres';
+    url.password = this.superPassword;
+    url.pathname = `/${database}`;
+    return url.toString();
+  }
+
   superConfig(database = 'postgres'): ClientConfig {
     return {
       host: '127.0.0.1',

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, promises as fs, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import { request } from './http';
+import { ServerProcess } from '../../support/built-server';
 import { freePort, isAlive, REPO_ROOT, sleep } from './util';
 
 /** The built service; FAULTS_MAIN_JS points elsewhere (a private build) while dist/ is being rebuilt. */
@@ -25,24 +24,25 @@ export interface ExitInfo {
 }
 
 /**
- * The service as a separate process, as in production: NODE_ENV=production, logs collected, stopped by PID.
- * Spawned in its own process group so that a teardown can kill what npm started too (by that group's id).
+ * The service as a separate process, as in production: NODE_ENV=production, logs collected (and copied to
+ * logFile), stopped by PID. Spawned in its own process group so that a teardown can kill what npm started too.
  */
 export class ServiceProcess {
-  port = 0;
-  stdout = '';
-  stderr = '';
-  startedAt = 0;
-  exit?: ExitInfo;
-  readonly exited: Promise<ExitInfo>;
-  private child!: ChildProcess;
-  private resolveExit!: (info: ExitInfo) => void;
-  private log?: WriteStream;
   readonly logFile: string;
+  readonly exited: Promise<ExitInfo>;
 
-  private constructor(readonly options: ServiceOptions) {
-    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
-    this.logFile = path.join(LOG_DIR, `${options.name}-${Date.now()}.log`);
+  private constructor(
+    readonly options: ServiceOptions,
+    readonly port: number,
+    readonly startedAt: number,
+    private readonly server: ServerProcess,
+    private readonly log: WriteStream,
+  ) {
+    this.logFile = log.path as string;
+    this.exited = server.exited.then((exit) => {
+      log.write(`\n[faults] process exited code=${exit.code} signal=${exit.signal}\n`);
+      return { ...exit, at: server.exitedAt! };
+    });
   }
 
   get baseUrl(): string {
@@ -50,21 +50,32 @@ export class ServiceProcess {
   }
 
   get pid(): number {
-    return this.child.pid!;
+    return this.server.pid;
+  }
+
+  get stdout(): string {
+    return this.server.stdout;
+  }
+
+  get stderr(): string {
+    return this.server.stderr;
+  }
+
+  get exit(): ExitInfo | undefined {
+    return this.server.exit && { ...this.server.exit, at: this.server.exitedAt! };
   }
 
   static async spawn(options: ServiceOptions): Promise<ServiceProcess> {
     if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npm run build first`);
-    const service = new ServiceProcess(options);
-    service.port = options.port ?? (await freePort());
+    const port = options.port ?? (await freePort());
     await fs.mkdir(LOG_DIR, { recursive: true });
-    service.log = createWriteStream(service.logFile);
+    const log = createWriteStream(path.join(LOG_DIR, `${options.name}-${Date.now()}.log`));
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
-      PORT: String(service.port),
+      PORT: String(port),
       JWT_SECRET,
       LOG_LEVEL: 'info',
       MIGRATE_ON_START: 'true',
@@ -72,23 +83,10 @@ export class ServiceProcess {
       ...options.env,
     };
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-    const [cmd, args] = options.via === 'npm' ? ['npm', ['run', 'start:prod']] : [process.execPath, [MAIN_JS]];
-    service.startedAt = Date.now();
-    service.child = spawn(cmd, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    service.child.stdout!.on('data', (d: Buffer) => {
-      service.stdout += d;
-      service.log?.write(d);
-    });
-    service.child.stderr!.on('data', (d: Buffer) => {
-      service.stderr += d;
-      service.log?.write(d);
-    });
-    service.child.on('exit', (code, signal) => {
-      service.exit = { code, signal, at: Date.now() };
-      service.log?.write(`\n[faults] process exited code=${code} signal=${signal}\n`);
-      service.resolveExit(service.exit);
-    });
-    return service;
+    const spawnOptions = { detached: true, onOutput: (chunk: string) => log.write(chunk) };
+    const startedAt = Date.now();
+    const child = options.via === 'npm' ? ServerProcess.npm('start:prod', env, spawnOptions) : ServerProcess.node(env, MAIN_JS, spawnOptions);
+    return new ServiceProcess(options, port, startedAt, child, log);
   }
 
   /** Starts the service and waits for /health/ready to be 200. */
@@ -104,22 +102,17 @@ export class ServiceProcess {
   }
 
   get running(): boolean {
-    return this.exit === undefined;
+    return this.server.exit === undefined;
   }
 
-  async waitReady(timeoutMs = 60_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (this.exit) throw new Error(`service exited (code ${this.exit.code}, signal ${this.exit.signal}) before it was ready:\n${this.tail()}`);
-      const res = await request(this.baseUrl, 'GET', '/health/ready', { timeoutMs: 2000 });
-      if (res.status === 200) return Date.now();
-      if (Date.now() > deadline) throw new Error(`service not ready after ${timeoutMs} ms (last: ${res.status || res.error}):\n${this.tail()}`);
-      await sleep(200);
-    }
+  /** Resolves with Date.now() at the first 200 of /health/ready. */
+  waitReady(timeoutMs = 60_000): Promise<number> {
+    // short probes: a database fault can hang one, and the deadline is what the fault specs time
+    return this.server.waitForReady(this.baseUrl, timeoutMs, 2000);
   }
 
   signal(signal: NodeJS.Signals): void {
-    if (this.running) process.kill(this.pid, signal);
+    this.server.signal(signal);
   }
 
   /** Resolves with the exit, or undefined if it did not exit within timeoutMs. */
@@ -135,7 +128,7 @@ export class ServiceProcess {
     }
     this.killGroup();
     const info = await this.exited;
-    this.log?.end();
+    this.log.end();
     return info;
   }
 
@@ -143,15 +136,15 @@ export class ServiceProcess {
     if (this.running) this.signal('SIGKILL');
     this.killGroup();
     const info = await this.exited;
-    this.log?.end();
+    this.log.end();
     return info;
   }
 
   /** Whatever this service started in its own process group (npm's child node) is ended too. */
   private killGroup(): void {
-    if (this.child?.pid && isGroupAlive(this.child.pid)) {
+    if (isGroupAlive(this.pid)) {
       try {
-        process.kill(-this.child.pid, 'SIGKILL');
+        process.kill(-this.pid, 'SIGKILL');
       } catch {
         /* gone */
       }

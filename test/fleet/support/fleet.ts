@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { cleanEnv, JWT_SECRET, ServerProcess } from '../../support/built-server';
-import { request, type HttpResult, type RequestOptions } from '../../faults/support/http';
-import { queryOnce } from '../../support/test-database';
+import { request, type HttpResult, type RequestOptions } from '../../support/http-client';
+import { createServiceDatabase, dropDatabase, useTestServer } from '../../support/test-database';
 
 export { request, type HttpResult };
 
@@ -10,12 +10,11 @@ export const ADMIN_URL = process.env.FLEET_ADMIN_DATABASE_URL ?? 'postgres://pos
 export const REDIS_URL = process.env.FLEET_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const START_MS = 90_000;
 
-export const adminQuery = (sql: string): Promise<void> => queryOnce(ADMIN_URL, sql);
-
-export function databaseUrl(name: string): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+/** The fleet's one database, owned by the service's ordinary role (row-level security holds for it). */
+export async function createFleetDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  await useTestServer(ADMIN_URL, 'ts_fleet');
+  const url = await createServiceDatabase();
+  return { url, drop: () => dropDatabase(url) };
 }
 
 /** One instance of the service, on a fixed port (so that a restarted instance is the same HAProxy server). */

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { sleep } from '../../support/wait';
 
 export const HAPROXY_BIN = process.env.FLEET_HAPROXY_BIN ?? (existsSync('/usr/sbin/haproxy') ? '/usr/sbin/haproxy' : 'haproxy');
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -11,8 +12,6 @@ export interface Backend {
   name: string;
   port: number;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * deploy/haproxy.cfg as shipped, with what must differ on a test machine rewritten: the frontend's bind, the
