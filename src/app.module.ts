@@ -8,8 +8,8 @@ import { DatabaseModule } from './database/database.module';
 import { OwnerFilterInterceptor } from './database/owner-filter.interceptor';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { HealthModule } from './health/health.module';
-import { LoggingModule } from './http/logging.module';
-import { RequestValidationPipe } from './http/validation.pipe';
+import { LoggingModule } from './logging/logging.module';
+import { RequestValidationPipe } from './validation/validation.pipe';
 import { TasksModule } from './tasks/tasks.module';
 import { UsersModule } from './users/users.module';
 

@@ -12,7 +12,7 @@ import { redactUrl } from './database/connection-options';
 import { DatabaseUnavailableError } from './database/wait-for-database';
 import { configureApp } from './http/configure-app';
 import { createHttpAdapter } from './http/http-adapter';
-import { PinoNestLogger } from './http/logger';
+import { PinoNestLogger } from './logging/logger';
 import { Lifecycle } from './health/lifecycle';
 import { serviceMetrics } from './metrics/metrics';
 import { ensurePortFree } from './runtime/ensure-port-free';

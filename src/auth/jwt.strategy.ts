@@ -4,7 +4,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-jwt';
 import { AppConfig } from '../config/app-config';
-import { isUuid } from '../http/uuid';
+import { isUuid } from '../validation/uuid';
 import { UserRepository } from '../users/user.repository';
 import type { AuthenticatedUser } from './authenticated-user';
 import { bearerCredentials, extractBearerToken } from './bearer-token';

@@ -2,7 +2,7 @@ import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
 
 export const IS_PUBLIC = 'isPublic';
-/** Marks the OpenAPI operation so the document gets `security: []` (see src/http/swagger.ts). */
+/** Marks the OpenAPI operation so the document gets `security: []` (see src/openapi/swagger.ts). */
 export const PUBLIC_OPERATION_EXTENSION = 'x-public';
 
 /** Opts a route out of the global JWT guard. Every other route needs a valid bearer token. */

@@ -1,5 +1,5 @@
 import type { FilterDef } from '@mikro-orm/core';
-import { isUuid } from '../http/uuid';
+import { isUuid } from '../validation/uuid';
 
 export const OWNER_FILTER = 'owner';
 

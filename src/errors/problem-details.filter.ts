@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { databaseErrorKind, type DatabaseErrorKind } from '../database/database-errors';
-import { bodyReadProblem } from '../http/json-body';
+import { bodyReadProblem } from './body-read-problem';
 import { recordAnsweredError } from './answered-error';
 import { problem, PROBLEM_CONTENT_TYPE, ProblemDetails, ProblemException, RETRY_AFTER_SECONDS } from './problem';
 

@@ -4,12 +4,12 @@ import { forkEntityManagerPerRequest } from '../database/request-context';
 import { closeConnectionsWhenDraining } from '../health/close-when-draining';
 import { Lifecycle } from '../health/lifecycle';
 import { registerJsonBody } from './json-body';
-import { ROOT_LOGGER } from './logging.module';
+import { ROOT_LOGGER } from '../logging/logging.module';
 import { noStoreOnApiRoutes } from './no-store';
 import { instrumentApp } from '../metrics/http-metrics';
-import { logRequests } from './request-log';
+import { logRequests } from '../logging/request-log';
 import { registerSecurityHeaders } from './security-headers';
-import { setupSwagger } from './swagger';
+import { setupSwagger } from '../openapi/swagger';
 
 /**
  * What main.ts and the e2e tests both apply to the Nest application, so the tests run the production

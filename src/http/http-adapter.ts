@@ -4,8 +4,8 @@ import type { Server } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import type { AppConfig } from '../config/app-config';
 import { answerClientErrorAsProblem, answerFrameworkErrorAsProblem } from './client-errors';
-import { BODY_LIMIT_BYTES } from './json-body';
-import { echoRequestId, requestId } from './request-id';
+import { BODY_LIMIT_BYTES } from '../config/limits';
+import { echoRequestId, requestId } from '../logging/request-id';
 
 /** The address of a request is believed from X-Forwarded-For only as far as TRUST_PROXY says. */
 export function trustProxyOption(trustProxy: AppConfig['trustProxy']): FastifyServerOptions['trustProxy'] {

@@ -2,9 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { visit } from 'jsonc-parser';
 import { TextDecoder } from 'node:util';
 import { problem, ProblemException } from '../errors/problem';
+import { UnsupportedBody } from '../validation/unsupported-body';
 import { decodedBody } from './content-encoding';
 
-export const BODY_LIMIT_BYTES = 100 * 1024;
 /** Deeper JSON than any DTO needs is refused before it is parsed (deep nesting costs stack, not bytes). */
 const MAX_DEPTH = 32;
 /** application/json and application/*+json, whatever their parameters. */
@@ -104,19 +104,6 @@ function hasBody(request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || !Number.isNaN(Number(request.headers['content-length'] ?? NaN));
 }
 
-/**
- * What a body of another type than JSON (or of no type) parses to: it is not read, and the validation pipe
- * answers 415 where a route binds a body. Raising it there, not here, keeps authentication first (401).
- */
-class UnsupportedBody {
-  constructor(readonly contentType: string | undefined) {
-    Object.freeze(this);
-  }
-}
-
-export function isUnsupportedBody(value: unknown): value is UnsupportedBody {
-  return value instanceof UnsupportedBody;
-}
 
 /** A body with content: chunked, or a Content-Length above 0 (an empty body without a type stays "no body"). */
 function hasContent(request: FastifyRequest): boolean {
@@ -144,15 +131,3 @@ export function registerJsonBody(fastify: FastifyInstance): void {
   );
 }
 
-/** Fastify's own errors while reading a body, as problems (undefined for any other error). */
-export function bodyReadProblem(error: unknown): ProblemException | undefined {
-  const { code, statusCode } = (error ?? {}) as { code?: unknown; statusCode?: unknown };
-  if (typeof code !== 'string' || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
-  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ProblemException(problem(413, `The request body exceeds the limit of ${BODY_LIMIT_BYTES / 1024} KiB`));
-  // a corrupt gzip/deflate/br body fails in zlib; Fastify marks every error of the body stream 400
-  if (code.startsWith('Z_')) return new ProblemException(problem(400, 'The request body could not be read (bad Content-Encoding?)'));
-  if (code.startsWith('FST_ERR_CTP_') || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
-    return new ProblemException(problem(statusCode, 'The request body could not be read'));
-  }
-  return undefined;
-}

@@ -1,4 +1,4 @@
-import { isUuid } from '../http/uuid';
+import { isUuid } from '../validation/uuid';
 
 /** A position in the (createdAt desc, id desc) order. */
 export interface TaskCursor {

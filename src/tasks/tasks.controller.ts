@@ -5,7 +5,7 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ProblemDto } from '../errors/problem.dto';
-import { UuidParamPipe } from '../http/uuid-param.pipe';
+import { UuidParamPipe } from '../validation/uuid-param.pipe';
 import { CreateTaskDto } from './dto/create-task.dto';
 import { ListTasksQuery } from './dto/list-tasks.query';
 import { TaskDto, TaskPageDto } from './dto/task.dto';

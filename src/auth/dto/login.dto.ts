@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString } from 'class-validator';
-import { CodePointLength } from '../../http/code-point-length';
+import { CodePointLength } from '../../validation/code-point-length';
 import { NoInvisibleCharacters, NormalizeEmail } from '../../users/dto/normalize-email';
 
 export class LoginDto {

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsString, ValidateIf } from 'class-validator';
-import { CodePointLength } from '../../http/code-point-length';
+import { CodePointLength } from '../../validation/code-point-length';
 import { NoInvisibleCharacters, NormalizeEmail } from '../../users/dto/normalize-email';
 
 export class RegisterDto {

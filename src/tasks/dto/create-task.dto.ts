@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsString, ValidateIf } from 'class-validator';
 import { DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH } from '../task.entity';
-import { CodePointLength } from '../../http/code-point-length';
+import { CodePointLength } from '../../validation/code-point-length';
 
 /** Titles are stored trimmed; their length is checked after trimming. */
 export const TrimTitle = () => Transform(({ value }) => (typeof value === 'string' ? value.trim() : value));

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsString, ValidateIf } from 'class-validator';
 import { DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH } from '../task.entity';
-import { CodePointLength } from '../../http/code-point-length';
+import { CodePointLength } from '../../validation/code-point-length';
 import { TrimTitle } from './create-task.dto';
 
 /** One or more of the fields; only description may be null. */

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, ValidateIf } from 'class-validator';
-import { CodePointLength } from '../../http/code-point-length';
+import { CodePointLength } from '../../validation/code-point-length';
 
 export class UpdateUserDto {
   @ApiPropertyOptional({ example: 'Ada King', minLength: 1, maxLength: 100, nullable: true, type: String, description: 'null clears the name' })

@@ -1,7 +1,7 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import { FieldError, problem, ProblemException, validationProblem } from '../errors/problem';
-import { isUnsupportedBody } from './json-body';
+import { isUnsupportedBody } from './unsupported-body';
 
 /** Flattens class-validator's tree into `errors: [{ field, message }]`. */
 function fieldErrors(errors: ValidationError[], prefix = ''): FieldError[] {
