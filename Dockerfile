@@ -1,5 +1,5 @@
 # The service on Node.js 24 LTS (the runtime it is built and tested for). Build: docker build -t task-service .
-# Run: docker run -e DATABASE_URL=... -e JWT_SECRET=... -p 3000:3000 task-service (see README, "Production").
+# Run: docker run -e DATABASE_URL=... -e JWT_SECRET=... -p 3000:3000 task-service (see README, "Running on Neon").
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

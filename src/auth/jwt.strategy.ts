@@ -14,9 +14,6 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
 /** Verified tokens kept in memory (a few hundred bytes each). */
 export const VERIFIED_TOKENS_KEPT = 10_000;
 
-/** passport's typings name Express's request; at run time it is Fastify's (see bearer-token.ts). */
-type PassportRequest = Parameters<Strategy['authenticate']>[0];
-
 interface AccessTokenPayload {
   sub?: unknown;
   exp?: unknown;
@@ -28,8 +25,8 @@ interface AccessTokenPayload {
  * UTF-8 bytes. No `crit` header (see bearer-token.ts), no `iat` in the future, and no lifetime (`exp - iat`)
  * longer than the tokens this service issues (JWT_EXPIRES_IN_SECONDS), each within the clock tolerance: a token
  * minted with the key elsewhere cannot outlast ours. A token whose account does not exist (deleted since it was
- * issued) is refused: the one place that rule is decided. A token verified once is not verified again while it
- * lasts, until its account is deleted (see VerifiedTokens).
+ * issued) is refused: the one place that rule is decided. A token verified here is remembered (VerifiedTokens),
+ * so that JwtAuthGuard takes it again for a short while without this work.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -53,15 +50,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       passReqToCallback: true,
     });
     this.maxLifetimeSeconds = config.jwt.expiresInSeconds + CLOCK_TOLERANCE_SECONDS;
-  }
-
-  /** A token already verified and not expired succeeds at once; any other goes through passport-jwt. */
-  override authenticate(request: PassportRequest, options?: unknown): void {
-    // the credentials as sent: only a byte-identical copy of a token verified before can match
-    const token = bearerCredentials(request as unknown as FastifyRequest);
-    const user = token === null ? undefined : this.verified.get(token);
-    if (user) this.success(user);
-    else super.authenticate(request, options);
   }
 
   /** Called by passport-jwt with a verified payload; null makes the guard answer 401, a failed lookup 503. */
