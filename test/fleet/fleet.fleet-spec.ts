@@ -140,6 +140,19 @@ describe('three instances behind HAProxy', () => {
     }
   });
 
+  it("refuses a deleted account's token on every instance, within the 2 s a verified token is trusted", async () => {
+    const user = await registerThrough(instances[0].baseUrl, 'deleted');
+    // every instance has verified the token, and would take it again from its cache
+    for (const other of instances) expect((await call(other.baseUrl, 'GET', '/tasks', { token: user.token })).status).toBe(200);
+    expect((await call(instances[0].baseUrl, 'DELETE', '/users/me', { token: user.token })).status).toBe(204);
+    expect((await call(instances[0].baseUrl, 'GET', '/tasks', { token: user.token })).status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    for (const other of instances) {
+      const res = await call(other.baseUrl, 'GET', '/tasks', { token: user.token });
+      expect({ on: other.name, status: res.status }).toEqual({ on: other.name, status: 401 });
+    }
+  });
+
   it('keeps one failed-login count for the whole fleet', async () => {
     const lb = proxy!.baseUrl;
     const user = await registerThrough(lb, 'limit');
