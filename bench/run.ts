@@ -21,6 +21,8 @@
  *   BENCH_NODE_ARGS      extra node flags for both servers, e.g. "--cpu-prof --cpu-prof-dir=.data/bench/profiles"
  *   BENCH_LOG_STATEMENTS=1  PostgreSQL logs every statement of the bench database (to count round trips per request:
  *                        see server.log in the data folder); it slows everything down, so not for measuring
+ *   BENCH_RLS_BYPASS=1   the service connects as the superuser, which row-level security does not hold (the layer
+ *                        off); by default it connects as an ordinary role that owns the database (the layer in force)
  *   BENCH_SCHEMA_SQL     a SQL file applied to the fresh database first (only for runs without the service,
  *                        which otherwise creates the schema with its migrations)
  */

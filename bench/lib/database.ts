@@ -5,8 +5,17 @@ import { cfg, log, WORK } from './config';
 
 const env = process.env;
 
+/** The service's role on the bench's server: an ordinary one, so that row-level security holds for it. */
+const SERVICE_ROLE = 'task_service_bench';
+
 export interface Database {
+  /** The superuser's URL of the bench's database: seeding, checks, the reference server. */
   url: string;
+  /**
+   * The service's: an ordinary role that owns the database, so row-level security is in force; with
+   * BENCH_RLS_BYPASS=1 the superuser's, which skips it (the layer off, for a side-by-side figure).
+   */
+  serviceUrl: string;
   adminUrl: string;
   local: boolean;
   pool: Pool;
@@ -39,8 +48,15 @@ async function openDatabaseOrThrow(onEmbedded: (stop: () => Promise<void>) => vo
   url.pathname = `/${cfg.dbName}`;
   const admin = new Pool({ connectionString: adminUrl, max: 1 });
   await admin.query(`DROP DATABASE IF EXISTS ${cfg.dbName} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${cfg.dbName}`);
+  await admin.query(`DO $$ BEGIN CREATE ROLE ${SERVICE_ROLE} LOGIN PASSWORD '${SERVICE_ROLE}' NOSUPERUSER NOBYPASSRLS;
+    EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+  await admin.query(`CREATE DATABASE ${cfg.dbName} OWNER ${SERVICE_ROLE}`);
   await admin.end();
+  const serviceUrl = new URL(url);
+  if (env.BENCH_RLS_BYPASS !== '1') {
+    serviceUrl.username = SERVICE_ROLE;
+    serviceUrl.password = SERVICE_ROLE;
+  }
   if (env.BENCH_LOG_STATEMENTS === '1') {
     const a = new Pool({ connectionString: adminUrl, max: 1 });
     await a.query(`ALTER DATABASE ${cfg.dbName} SET log_statement = 'all'`);
@@ -52,6 +68,7 @@ async function openDatabaseOrThrow(onEmbedded: (stop: () => Promise<void>) => vo
   const host = url.hostname;
   return {
     url: url.toString(),
+    serviceUrl: serviceUrl.toString(),
     adminUrl,
     local: host === '127.0.0.1' || host === 'localhost' || host === '::1' || host === '[::1]',
     pool,

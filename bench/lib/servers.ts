@@ -46,7 +46,8 @@ export async function prepareServers(db: Database): Promise<Record<'service' | '
       port: cfg.port,
       env: {
         // LOG_LEVEL at its default (info): one request log line per request, as users run it
-        ...base, PORT: String(cfg.port), MIGRATE_ON_START: 'true', DATABASE_POOL_MAX: '10',
+        ...base, DATABASE_URL: db.serviceUrl, PORT: String(cfg.port), MIGRATE_ON_START: 'true', DATABASE_POOL_MAX: '10',
+        ...(env.BENCH_RLS_BYPASS === '1' && { DATABASE_ALLOW_RLS_BYPASS: 'true' }),
         JWT_ISSUER: JWT.issuer, JWT_AUDIENCE: JWT.audience, JWT_EXPIRES_IN_SECONDS: String(JWT.expiresInSeconds),
         // the seeding registers BENCH_USERS users from one address
         REGISTER_IP_MAX: '1000000',

@@ -30,11 +30,13 @@ export function judgeTargets(input: ReportInput): { targets: Target[]; growth: n
   const { results, soak } = input;
   const by = (name: string) => results.find((r) => r.scenario === name);
   const targets: Target[] = [];
-  // the targets for a service whose every query MikroORM builds
+  // every query built by MikroORM: 0.5 x the reference without the database's row-level security, 0.35 x with it
+  // in force (each query then runs in its own transaction that first sets the owner: four round trips)
+  const floor = process.env.BENCH_RLS_BYPASS === '1' ? 0.5 : 0.35;
   for (const kind of ['list', 'get', 'create', 'patch', 'mixed']) {
     const s = by(`${kind} @${input.smallLabel}`);
     const r = s ? ratios(s, (x) => x.rps) : [];
-    targets.push([`${kind}: throughput >= 0.4 x reference`, r.length ? `${spread(r, 2)}` : 'not measured', r.length ? median(r) >= 0.4 : undefined]);
+    targets.push([`${kind}: throughput >= ${floor} x reference`, r.length ? `${spread(r, 2)}` : 'not measured', r.length ? median(r) >= floor : undefined]);
   }
   const p99s = results.map((s) => [s.scenario, medianOf(s.rounds.service, (x) => x.p99)] as const).filter(([, v]) => Number.isFinite(v));
   const worst = p99s.reduce<[string, number]>((w, [n, v]) => (v > w[1] ? [n, v] : w), ['-', -Infinity]);
