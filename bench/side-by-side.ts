@@ -70,7 +70,8 @@ async function main(): Promise<void> {
         name,
         command: NODE[name] ?? process.execPath,
         args: [...(NODE_ARGS[name] ?? []), path.join(build, 'dist/src/main.js')],
-        cwd: path.resolve(__dirname, '..'),
+        // its own folder: MikroORM checks the versions in the package.json of the working directory
+        cwd: build,
         port: PORT,
         env: {
           PATH: env.PATH, HOME: env.HOME, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(PORT), DATABASE_URL,

@@ -50,6 +50,11 @@ describe(databaseErrorKind.name, () => {
       ['the pool’s acquire timeout, converted', 'unavailable', () => converted(new Error('timeout exceeded when trying to connect'))],
       // as em.transactional() hands it over when its BEGIN finds no pooled connection in time
       ['the pool’s acquire timeout, unconverted', 'unavailable', () => new Error('timeout exceeded when trying to connect')],
+      // as a flush's COMMIT hands it over when the connection is cut under it
+      ['a connection terminated at COMMIT, unconverted', 'unavailable', () => new Error('Connection terminated unexpectedly')],
+      ['a client no longer queryable, unconverted', 'unavailable', () => new Error('Client has encountered a connection error and is not queryable')],
+      // any other plain Error is ours, even when it mentions a connection
+      ['a plain Error of our own', undefined, () => new Error('Connection terminated by the application for no reason')],
       // pg's client-side query_timeout, and a connection the server or the network cut: plain Errors, no code
       ['pg’s client-side query timeout, converted', 'unavailable', () => converted(new Error('Query read timeout'))],
       ['a connection terminated mid-query, converted', 'unavailable', () => converted(new Error('Connection terminated unexpectedly'))],

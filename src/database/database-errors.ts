@@ -68,9 +68,19 @@ function isUnavailableSqlState(code: string): boolean {
   return UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CLASSES.has(code.slice(0, 2));
 }
 
-/** pg's pool found no free connection within connectionTimeoutMillis (pg-pool's own Error, without a code). */
+/**
+ * pg's own client-side failures of the connection, which carry no code and reach us unconverted when they end a
+ * transaction's BEGIN or COMMIT: pg-pool found no free connection within connectionTimeoutMillis, or the socket
+ * closed under a query (pg 8: lib/client.js, pg-pool/index.js).
+ */
+const PG_CONNECTION_LOST = /^(timeout exceeded when trying to connect|Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)$/;
+
 function isPoolTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === 'timeout exceeded when trying to connect';
+}
+
+function isConnectionLost(error: unknown): boolean {
+  return error instanceof Error && !(error instanceof DatabaseError) && PG_CONNECTION_LOST.test(error.message);
 }
 
 /** A socket error (ECONNREFUSED, EPIPE, ...): its code may look like a SQLSTATE, the syscall that failed tells it apart. */
@@ -80,8 +90,8 @@ function isSocketError(error: unknown): boolean {
 }
 
 /**
- * Decided by exception class, SQLSTATE and severity, never by message text (but pg-pool's timeout, which has
- * nothing else). Errors that escape MikroORM's conversion (e.g. while beginning a transaction) are pg's own: a
+ * Decided by exception class, SQLSTATE and severity, never by message text (but pg's own connection failures,
+ * which have nothing else). Errors that escape MikroORM's conversion (e.g. while beginning a transaction) are pg's own: a
  * server response (DatabaseError) or a socket error. A driver error without a SQLSTATE means the connection
  * itself failed (refused, reset, terminated, pg's "Query read timeout"). Anything else the server refuses
  * (0A000, 42xxx including 42501, 54xxx, 25P02, XX) is a bug or a deployment fault no retry mends.
@@ -94,7 +104,7 @@ export function databaseErrorKind(error: unknown): DatabaseErrorKind | undefined
     error instanceof DeadlockException ||
     error instanceof LockWaitTimeoutException ||
     error instanceof ReadOnlyException ||
-    isPoolTimeout(error)
+    isConnectionLost(error)
   ) {
     return 'unavailable';
   }

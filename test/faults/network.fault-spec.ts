@@ -89,7 +89,7 @@ describe('a network that stops answering', () => {
    * The statement that makes a write durable: COMMIT when the service wraps it in a transaction, else the
    * write statement itself (autocommit). Learnt by watching one such request go through the proxy.
    */
-  async function finalStatement(send: () => Promise<HttpResult>, dml: RegExp): Promise<string> {
+  async function finalStatement(send: () => Promise<HttpResult>, dml: RegExp): Promise<{ pattern: string; after?: string }> {
     const seen: string[] = [];
     proxy.sniffer = (texts) => seen.push(...texts);
     try {
@@ -99,10 +99,11 @@ describe('a network that stops answering', () => {
       proxy.sniffer = undefined;
     }
     const text = seen.join('\n');
-    const commit = /\bcommit\b/i.exec(text);
     const write = dml.exec(text);
     if (!write) throw new Error(`no ${dml} among the statements sent: ${text.replace(/[^\x20-\x7e]+/g, ' ').slice(0, 500)}`);
-    return commit && commit.index > write.index ? commit[0] : write[0];
+    // the COMMIT that follows the write, if any: earlier reads of the request may run in transactions of their own
+    const commit = /\bcommit\b/i.exec(text.slice(write.index));
+    return commit ? { pattern: commit[0], after: write[0] } : { pattern: write[0] };
   }
 
   type Write = {
@@ -189,9 +190,9 @@ describe('a network that stops answering', () => {
       it(`${write.name}: the connection ${what}: 503 + Retry-After, never 500; ${deliver ? 'applied' : 'not applied'}, and whole`, async () => {
         await wave(3);
         const learn = await write.prepare();
-        const pattern = await finalStatement(learn.send, write.dml);
+        const { pattern, after } = await finalStatement(learn.send, write.dml);
         const target = await write.prepare();
-        const fired = proxy.cutAt({ pattern, deliver, how });
+        const fired = proxy.cutAt({ pattern, after, deliver, how });
         const answer = await target.send();
         const firedAt = await Promise.race([fired, sleep(100).then(() => 0)]);
         proxy.disarm();

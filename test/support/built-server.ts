@@ -1,6 +1,6 @@
 /**
- * The built service (dist/) as a separate process, as it runs in production: for the process tests
- * (test/e2e/process.e2e-spec.ts) and the browser test (test/browser/).
+ * The built service (dist/) as a separate process, as it runs in production: for every test that starts it
+ * (the process e2e specs, and the browser, Redis, fleet and fault suites).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

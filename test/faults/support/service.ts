@@ -80,6 +80,7 @@ export class ServiceProcess {
       LOG_LEVEL: 'info',
       MIGRATE_ON_START: 'true',
       METRICS_PORT: '0', // several services run at once: no two on the default metrics port
+      REGISTER_IP_MAX: '100000', // the scenarios register many users from one address
       ...options.env,
     };
     for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];

@@ -66,6 +66,11 @@ export interface CutOptions {
    */
   pattern: string;
   /**
+   * Only once a message containing this has gone through (on any connection): e.g. the write, so that the cut hits
+   * the COMMIT that follows it and not one of an earlier transaction of the same request
+   */
+  after?: string;
+  /**
    * true: the message reaches the database (it is carried out) but its answer never comes back, and the
    * connection is reset shortly after: the client cannot know the outcome. false: reset before it is delivered.
    */
@@ -158,7 +163,7 @@ export class TcpProxy {
       const texts = messages.push(chunk);
       this.sniffer?.(texts);
       const trap = this.trap;
-      if (trap && texts.some((text) => text.includes(trap.pattern))) {
+      if (trap && this.springs(trap, texts)) {
         this.trap = undefined;
         trap.fired(Date.now());
         const cut = () => (trap.how === 'close' ? this.endPair(pair) : this.resetPair(pair));
@@ -173,6 +178,18 @@ export class TcpProxy {
     server.on('data', (chunk: Buffer) => {
       if (!pair.mute) toClient.push(chunk);
     });
+  }
+
+  /** Whether these statements spring the trap: the pattern's next one, once `after` has gone through. */
+  private springs(trap: CutOptions, texts: string[]): boolean {
+    for (const text of texts) {
+      if (trap.after !== undefined) {
+        if (text.includes(trap.after)) trap.after = undefined;
+        continue;
+      }
+      if (text.includes(trap.pattern)) return true;
+    }
+    return false;
   }
 
   private resetPair(pair: Pair): void {
