@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ForeignKeyConstraintViolationException, MikroORM, type EntityManager } from '@mikro-orm/postgresql';
-import { insertTasks, taskRow } from '../../test/support/tasks';
-import { createTestApp, registerUser, type RegisteredUser, type TestApp } from '../../test/support/test-app';
+import { ForeignKeyConstraintViolationException, MikroORM } from '@mikro-orm/postgresql';
+import { taskRow } from '../../test/support/tasks';
+import type { RegisteredUser, TestApp } from '../../test/support/test-app';
+import { useTwoOwners } from '../../test/support/two-owners';
 import { Task } from '../tasks/task.entity';
 import { User } from '../users/user.entity';
 import { MissingOwnerError, OWNER_FILTER, ownerCondition, ownerFilter, ownerParams } from './owner-filter';
@@ -47,32 +48,10 @@ describe(ownerParams.name, () => {
 });
 
 describe(`${ownerFilter.name} filter on the application's ORM`, () => {
-  let t: TestApp;
-  let orm: MikroORM;
-  let alice: RegisteredUser;
-  let bob: RegisteredUser;
-  let aliceTasks: string[];
-  let bobTasks: string[];
-
-  const bare = (): EntityManager => orm.em.fork() as EntityManager;
-  const as = (user: RegisteredUser): EntityManager => {
-    const em = bare();
-    em.setFilterParams(OWNER_FILTER, { userId: user.id });
-    return em;
-  };
-
-  beforeAll(async () => {
-    t = await createTestApp();
-    orm = t.app.get(MikroORM);
-    [alice, bob] = await Promise.all([registerUser(t.http), registerUser(t.http)]);
-    const now = new Date().toISOString();
-    aliceTasks = await insertTasks(t.db, alice.id, [{ createdAt: now }, { createdAt: now }, { createdAt: now }]);
-    bobTasks = await insertTasks(t.db, bob.id, [{ createdAt: now }, { createdAt: now }]);
-  });
-
-  afterAll(async () => {
-    await t.close();
-  });
+  const owners = useTwoOwners();
+  const { bare, as } = owners;
+  let t: TestApp, orm: MikroORM, alice: RegisteredUser, bob: RegisteredUser, aliceTasks: string[], bobTasks: string[];
+  beforeAll(() => ({ t, orm, alice, bob, aliceTasks, bobTasks } = owners));
 
   it('is declared on Task, on by default, and made its row-level security policy', () => {
     expect(orm.getMetadata().get(Task).filters[OWNER_FILTER]).toMatchObject({ cond: ownerCondition, default: true, rls: true });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
-import { insertTasks, taskRow } from '../../test/support/tasks';
-import { createTestApp, registerUser, type RegisteredUser, type TestApp } from '../../test/support/test-app';
+import { taskRow } from '../../test/support/tasks';
+import type { RegisteredUser, TestApp } from '../../test/support/test-app';
+import { useTwoOwners } from '../../test/support/two-owners';
 import { Task } from '../tasks/task.entity';
 import { OWNER_FILTER } from './owner-filter';
 
@@ -11,32 +11,10 @@ import { OWNER_FILTER } from './owner-filter';
  * does, for the service's role (an ordinary role that owns the database, as the tests connect).
  */
 describe('the owner policy in the database (row-level security)', () => {
-  let t: TestApp;
-  let orm: MikroORM;
-  let alice: RegisteredUser;
-  let bob: RegisteredUser;
-  let aliceTasks: string[];
-  let bobTasks: string[];
-
-  const bare = (): EntityManager => orm.em.fork() as EntityManager;
-  const as = (user: RegisteredUser): EntityManager => {
-    const em = bare();
-    em.setFilterParams(OWNER_FILTER, { userId: user.id });
-    return em;
-  };
-
-  beforeAll(async () => {
-    t = await createTestApp();
-    orm = t.app.get(MikroORM);
-    [alice, bob] = await Promise.all([registerUser(t.http), registerUser(t.http)]);
-    const now = new Date().toISOString();
-    aliceTasks = await insertTasks(t.db, alice.id, [{ createdAt: now }, { createdAt: now }, { createdAt: now }]);
-    bobTasks = await insertTasks(t.db, bob.id, [{ createdAt: now }, { createdAt: now }]);
-  });
-
-  afterAll(async () => {
-    await t.close();
-  });
+  const owners = useTwoOwners();
+  const { bare, as } = owners;
+  let t: TestApp, alice: RegisteredUser, bob: RegisteredUser, aliceTasks: string[], bobTasks: string[];
+  beforeAll(() => ({ t, alice, bob, aliceTasks, bobTasks } = owners));
 
   it('a QueryBuilder on Task without applyFilters() sees only the owner\'s rows', async () => {
     expect(await as(alice).createQueryBuilder(Task).select('id').where({ id: bobTasks[0] }).execute('all')).toEqual([]);
