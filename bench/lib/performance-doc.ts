@@ -124,8 +124,9 @@ RSS every 30 s (MiB): ${soak.samples.filter((s, i) => i === 0 || Math.round(s[0]
 - **Servers.** The service as in production: built with \`npm run build\` (dist/ as found, or rebuilt with \`BENCH_BUILD=1\`;
   copied to .data/bench/service at the start so that a rebuild during the run changes nothing), run as
   \`node dist/src/main.js\` (what \`npm run start:prod\` execs) with \`NODE_ENV=production\`, the default \`LOG_LEVEL=info\` (a request log
-  line per request, written to a file), \`MIGRATE_ON_START=true\`, \`DATABASE_POOL_MAX=10\`; every query built by MikroORM (QueryBuilder
-  with the owner filter, values inlined by MikroORM 6, so nothing is prepared).
+  line per request, written to a file), \`MIGRATE_ON_START=true\`, \`DATABASE_POOL_MAX=10\`; every query built by MikroORM 7 (QueryBuilder
+  with the owner filter), connected as an ordinary role that owns the database, so row-level security is in force and every query
+  runs in a transaction that first sets the owner (\`BENCH_RLS_BYPASS=1\`: as the superuser, the policy skipped).
   The reference, [bench/reference/server.ts](../bench/reference/server.ts): the same routes on Fastify 5, \`pg\` (a Pool of 10),
   \`jose\` HS256 and \`argon2\` (argon2id), one round trip per successful request (the token's user is read only when a query
   finds nothing or hits the foreign key, so a deleted user's token stays 401), each write one \`INSERT\`/\`UPDATE ... RETURNING\`,
@@ -133,7 +134,7 @@ RSS every 30 s (MiB): ${soak.samples.filter((s, i) => i === 0 || Math.round(s[0]
     ? 'and in this run (`BENCH_REFERENCE_PREPARED=1`) every statement prepared under a name, as the service does.'
     : "every statement an unnamed parameterized query (pg's `pool.query(text, values)`: PostgreSQL parses and plans it on every call;\n  `BENCH_REFERENCE_PREPARED=1` makes it prepare them too)."}
   It never creates tables: it runs on the database the service migrated. It is transpiled once to .data/bench/reference
-  and run with plain \`node\` (no ts-node in the measured process).
+  and run with plain \`node\` (no TypeScript loader in the measured process).
 - **Rounds.** ${cfg.rounds} rounds; in each, the servers run one after the other, alternating which goes first, each **started fresh**
   (start-up timed), warmed up with mixed load (${cfg.warmup} s, repeated until ${cfg.warmupRequests} responses, at most ${cfg.warmupMax} s), then runs every scenario for **${cfg.duration} s at ${cfg.connections} connections**
   (closed loop, autocannon, in the bench's own process on the same machine), and is stopped. Ratios pair the two servers of

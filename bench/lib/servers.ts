@@ -14,7 +14,7 @@ export async function prepareServers(db: Database): Promise<Record<'service' | '
   mkdirSync(path.join(WORK, 'reference'), { recursive: true });
   rmSync(path.join(WORK, 'logs'), { recursive: true, force: true });
   mkdirSync(path.join(WORK, 'logs'), { recursive: true });
-  // the reference is compiled once (no ts-node inside the measured process); node_modules resolves from ROOT
+  // the reference is compiled once (no TypeScript loader inside the measured process); node_modules resolves from ROOT
   const source = readFileSync(path.join(ROOT, 'bench/reference/server.ts'), 'utf8');
   const js = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
