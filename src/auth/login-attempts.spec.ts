@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import net from 'node:net';
 import { loadConfig } from '../config/app-config';
 import { LimitsRedis } from './limits-redis';
@@ -19,6 +20,13 @@ describe(LoginAttempts.name, () => {
     return sut;
   };
   afterEach(() => redis?.onApplicationShutdown());
+  // what the limits' Redis client warns, kept here rather than printed among the test results
+  let warnings: string[];
+  beforeEach(() => {
+    warnings = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
+  });
+  afterEach(() => jest.restoreAllMocks());
 
   it('allows maxFailures attempts of one (address, e-mail), then refuses with the seconds left in the window', async () => {
     make();
@@ -97,6 +105,8 @@ describe(LoginAttempts.name, () => {
     const started = Date.now();
     await expect(sut.reserve('1.2.3.4', 'a@x.io')).rejects.toBeInstanceOf(LoginLimitUnavailableError);
     expect(Date.now() - started).toBeLessThan(2000);
+    // said once, not once per attempt
+    expect(warnings).toEqual([expect.stringMatching(/^Redis unreachable, logins answer 503/)]);
   });
 
   describe('registrations', () => {
