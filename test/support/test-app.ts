@@ -26,7 +26,13 @@ export async function startApp(config: AppConfig): Promise<NestFastifyApplicatio
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] }).compile();
   const app = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(config), { bodyParser: false, logger: false });
   configureApp(app);
-  await app.init();
+  try {
+    await app.init();
+  } catch (error) {
+    // a start the service refuses (as main.ts exits) leaves nothing open: its pool would keep the database busy
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   await app.getHttpAdapter().getInstance().ready(); // routes in place before the tests call the server directly
   return app;
 }
