@@ -75,10 +75,6 @@ function isUnavailableSqlState(code: string): boolean {
  */
 const PG_CONNECTION_LOST = /^(timeout exceeded when trying to connect|Connection terminated( unexpectedly| due to connection timeout)?|Client has encountered a connection error and is not queryable|Client was closed and is not queryable)$/;
 
-function isPoolTimeout(error: unknown): boolean {
-  return error instanceof Error && error.message === 'timeout exceeded when trying to connect';
-}
-
 function isConnectionLost(error: unknown): boolean {
   return error instanceof Error && !(error instanceof DatabaseError) && PG_CONNECTION_LOST.test(error.message);
 }
@@ -144,7 +140,7 @@ export function classifyConnectError(error: unknown): ConnectFailure {
   const e = (error ?? {}) as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   const message = typeof e.message === 'string' ? e.message : String(error);
-  if (NOT_REACHABLE_CODES.has(code) || isPoolTimeout(error)) return UNAVAILABLE;
+  if (NOT_REACHABLE_CODES.has(code) || isConnectionLost(error)) return UNAVAILABLE;
   if (SQLSTATE.test(code)) {
     if (REFUSED_AT_CONNECT[code]) return refuse(REFUSED_AT_CONNECT[code]);
     if (code === WAKING_PROXY || isUnavailableSqlState(code)) return UNAVAILABLE;
